@@ -1,0 +1,69 @@
+"""pytest harness for the monoframe runtime: what `bench run-tests` does on a real bench.
+
+Connects the test process to the site prepared by scripts/test.sh (sites/test) and starts that
+site's web server on loopback for the tests that exercise REST, exporting its address as
+UNIONCASE_TEST_SERVER.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from monoframe_compat.site import enter_site, read_env
+
+SITE_DIR = Path(__file__).resolve().parent / "sites" / "test"
+_server: subprocess.Popen | None = None
+
+
+def pytest_configure(config):
+	global _server
+	if not (SITE_DIR / ".env").exists():
+		sys.exit("No test site: run scripts/test.sh, which prepares sites/test before pytest.")
+	enter_site(SITE_DIR)
+	port = read_env(SITE_DIR)["SERVER_PORT"]
+	url = f"http://127.0.0.1:{port}"
+	_server = subprocess.Popen(
+		[
+			Path(sys.executable).with_name("monoframe"),
+			"start",
+			"--host",
+			"127.0.0.1",
+			"--port",
+			port,
+			"--no-reload",
+		],
+		cwd=SITE_DIR,
+		stdout=open(SITE_DIR.parent / "logs" / "test-web.log", "w"),
+		stderr=subprocess.STDOUT,
+		start_new_session=True,
+	)
+	os.environ["UNIONCASE_TEST_SERVER"] = url
+
+	import frappe
+
+	frappe.init()
+	frappe.connect()
+	frappe.flags.in_test = True
+	frappe.set_user("Administrator")
+	for _ in range(100):
+		try:
+			urllib.request.urlopen(f"{url}/api/method/ping", timeout=1)
+			break
+		except OSError as error:
+			if getattr(error, "code", None):  # answered, even if with an HTTP error
+				break
+			time.sleep(0.1)
+
+
+def pytest_unconfigure(config):
+	if _server:
+		_server.terminate()
+		_server.wait(timeout=10)
+	import frappe
+
+	if getattr(frappe.local, "db", None):
+		frappe.db.rollback()
+		frappe.destroy()

@@ -1,0 +1,228 @@
+"""Patches applied right after a monoframe module executes (see `MODULE_PATCHES`).
+
+Each patch teaches one hard-coded single-app function about the apps listed in the
+`MONOFRAME_APPS` environment variable, following what real Frappe does in the same place.
+"""
+
+import json
+import os
+import types
+import warnings
+
+PINNED_VERSION = "0.0.1"
+APPS_ENV = "MONOFRAME_APPS"
+
+
+def extra_apps() -> list[str]:
+	"""Apps besides monoframe that this environment can install (real Frappe reads apps.txt)."""
+	return [app.strip() for app in os.environ.get(APPS_ENV, "").split(",") if app.strip()]
+
+
+def check_version(module):
+	if module.__version__ != PINNED_VERSION:
+		raise RuntimeError(
+			f"monoframe_compat patches monoframe=={PINNED_VERSION}, found {module.__version__}"
+		)
+
+
+def patch_monoframe(m):
+	check_version(m)
+	original_init = m.init
+
+	def init(force: bool = False) -> None:
+		original_init(force)
+		# Jinja hooks (filters, methods) are only registered when a site is set.
+		if not getattr(m.local, "site", None):
+			m.local.site = m.get_site_name()
+
+	def get_all_apps(with_internal_apps: bool = True, sites_path: str | None = None) -> list[str]:
+		return ["monoframe", *extra_apps()]
+
+	def get_installed_apps(*, _ensure_on_bench: bool = False) -> list[str]:
+		if getattr(m.flags, "in_install_db", True) or not getattr(m.local, "db", None):
+			return []
+		stored = json.loads(m.db.get_global("installed_apps") or "[]")
+		if "monoframe" not in stored:
+			return []
+		return ["monoframe", *(app for app in stored if app in extra_apps())]
+
+	def get_app_path(app_name: str, *joins):
+		return m.get_pymodule_path(app_name, *joins)
+
+	def get_app_source_path(app_name: str, *joins):
+		return m.get_pymodule_path(app_name, "..", *joins)
+
+	def _load_app_hooks(app_name: str | None = None):
+		import inspect
+
+		hooks = {}
+		# As in real Frappe, no hooks (doc_events included) before the framework is installed.
+		apps = [app_name] if app_name else m.get_installed_apps()
+
+		def _is_valid_hook(obj):
+			return not isinstance(obj, types.ModuleType | types.FunctionType | type)
+
+		for app in apps:
+			try:
+				app_hooks = m.get_module(f"{app}.hooks")
+			except ImportError:
+				if m.local.flags.in_install_app:
+					continue
+				raise
+			for key, value in inspect.getmembers(app_hooks, predicate=_is_valid_hook):
+				if not key.startswith("_"):
+					m.append_hook(hooks, key, value)
+		return hooks
+
+	original_get_hooks = m.get_hooks
+
+	def get_hooks(hook: str | None = None, default="_KEEP_DEFAULT_LIST", app_name: str | None = None):
+		if not app_name:
+			return original_get_hooks(hook, default)
+		hooks = m._dict(_load_app_hooks(app_name))
+		if hook:
+			return hooks.get(hook, ([] if default == "_KEEP_DEFAULT_LIST" else default))
+		return hooks
+
+	def setup_module_map(include_all_apps: bool = True) -> None:
+		cache = m.cache if include_all_apps else m.client_cache
+		app_modules = cache.get_value("app_modules")
+		if not app_modules or set(app_modules) != set(get_all_apps()):
+			app_modules = {
+				app: [m.scrub(module) for module in m.get_module_list(app)] for app in get_all_apps()
+			}
+			cache.set_value("app_modules", app_modules)
+		m.local.app_modules = app_modules
+		m.local.module_app = {module: app for app, modules in app_modules.items() for module in modules}
+
+	m.init = init
+	m.get_all_apps = get_all_apps
+	m.get_installed_apps = get_installed_apps
+	m.get_app_path = get_app_path
+	m.get_app_source_path = get_app_source_path
+	m._load_app_hooks = _load_app_hooks
+	m._request_cached_load_app_hooks = m.request_cache(_load_app_hooks)
+	m._site_cached_load_app_hooks = m.site_cache(_load_app_hooks)
+	m.get_hooks = get_hooks
+	m.setup_module_map = setup_module_map
+
+
+def patch_installer(installer):
+	import monoframe
+
+	def install_app(name, verbose=False, set_as_patched=True, force=False):
+		"""Real Frappe's install_app: hooks of this app only, Module Defs only for apps."""
+		from monoframe.core.doctype.scheduled_job_type.scheduled_job_type import sync_jobs
+		from monoframe.model.module_utils import sync_customizations
+		from monoframe.model.sync import sync_for
+		from monoframe.utils.fixtures import sync_fixtures
+
+		monoframe.flags.in_install = name
+		monoframe.clear_cache()
+		app_hooks = monoframe.get_hooks(app_name=name)
+		if not force and name in monoframe.get_installed_apps():
+			print(f"App {name} already installed")
+			return
+
+		print(f"\nInstalling {name}...")
+		for before_install in app_hooks.before_install or []:
+			if monoframe.get_attr(before_install)() is False:
+				return
+		for fn in monoframe.get_hooks("before_app_install"):
+			monoframe.get_attr(fn)(name)
+
+		if name != "monoframe":
+			installer.add_module_defs(name, ignore_if_duplicate=force)
+		sync_for(name, force=force, reset_permissions=True)
+		installer.add_to_installed_apps(name)
+		monoframe.get_doc("Portal Settings", "Portal Settings").sync_menu()
+		if set_as_patched:
+			installer.set_all_patches_as_completed(name)
+
+		for after_install in app_hooks.after_install or []:
+			monoframe.get_attr(after_install)()
+		for fn in monoframe.get_hooks("after_app_install"):
+			monoframe.get_attr(fn)(name)
+
+		sync_jobs()
+		sync_fixtures(name)
+		sync_customizations(name)
+		installer.sync_dashboards(name)
+		for after_sync in app_hooks.after_sync or []:
+			monoframe.get_attr(after_sync)()
+
+		monoframe.clear_cache()
+		monoframe.client_cache.erase_persistent_caches()
+		monoframe.flags.in_install = False
+
+	def add_to_installed_apps(app_name, rebuild_website=True):
+		stored = json.loads(monoframe.db.get_global("installed_apps") or "[]")
+		if app_name not in stored:
+			stored.append(app_name)
+			monoframe.db.set_global("installed_apps", json.dumps(stored))
+			monoframe.db.commit()
+		if monoframe.flags.in_install:
+			installer.post_install(rebuild_website)
+
+	installer.install_app = install_app
+	installer.add_to_installed_apps = add_to_installed_apps
+
+
+def patch_sync(sync):
+	import monoframe
+
+	def sync_all(force=0, reset_permissions=False):
+		sync._patch_mode(True)
+		for app in monoframe.get_installed_apps():
+			sync.sync_for(app, force, reset_permissions=reset_permissions)
+		sync._patch_mode(False)
+		monoframe.clear_cache()
+
+	sync.sync_all = sync_all
+
+
+def patch_patches(patches):
+	import monoframe
+
+	def get_all_patches(patch_type=None) -> list[str]:
+		if patch_type and not isinstance(patch_type, patches.PatchType):
+			monoframe.throw(f"Unsupported patch type specified: {patch_type}")
+		return [
+			patch
+			for app in monoframe.get_installed_apps()
+			for patch in patches.get_patches_from_app(app, patch_type=patch_type)
+		]
+
+	patches.get_all_patches = get_all_patches
+
+
+def patch_tests_utils(tests_utils):
+	# monoframe imports `monoframe.tests.utils.generators`, which it never shipped: make room for it.
+	tests_utils.__path__ = []
+
+
+def patch_test_result(result):
+	# monoframe's result class asks for `warnings.DeprecationWarning`, which does not exist.
+	warnings.DeprecationWarning = DeprecationWarning
+
+
+def make_test_generators():
+	module = types.ModuleType("monoframe.tests.utils.generators")
+
+	def _clear_test_log():
+		"""Real Frappe forgets which test records it made; monoframe keeps no such log."""
+
+	module._clear_test_log = _clear_test_log
+	return module
+
+
+MODULE_PATCHES = {
+	"monoframe": patch_monoframe,
+	"monoframe.installer": patch_installer,
+	"monoframe.model.sync": patch_sync,
+	"monoframe.patches": patch_patches,
+	"monoframe.tests.utils": patch_tests_utils,
+	"monoframe.testing.result": patch_test_result,
+}
+
+SYNTHETIC_MODULES = {"monoframe.tests.utils.generators": make_test_generators}

@@ -1,0 +1,42 @@
+"""What a new site gets: sectors, tags and the default grievance category tree (never overwritten)."""
+
+import json
+from pathlib import Path
+
+import frappe
+
+CATEGORY_ROOT = "All Grievance Categories"
+DEFAULT_DATA = Path(__file__).with_name("default_data.json")
+
+
+def after_install():
+	make_default_records()
+
+
+def make_default_records():
+	data = json.loads(DEFAULT_DATA.read_text())
+	insert_missing({"doctype": "Grievance Category", "category_name": CATEGORY_ROOT, "is_group": 1})
+	for parent, children in data["grievance_categories"].items():
+		insert_missing(
+			{
+				"doctype": "Grievance Category",
+				"category_name": parent,
+				"parent_grievance_category": CATEGORY_ROOT,
+				"is_group": 1 if children else 0,
+			}
+		)
+		for child in children:
+			insert_missing(
+				{"doctype": "Grievance Category", "category_name": child, "parent_grievance_category": parent}
+			)
+	for sector in data["union_sectors"]:
+		insert_missing({"doctype": "Union Sector", "sector_name": sector})
+	for tag in data["grievance_tags"]:
+		insert_missing({"doctype": "Grievance Tag", "tag_name": tag})
+
+
+def insert_missing(record: dict):
+	"""Insert a default unless a record of that name exists: admins' edits and deletions of names stay."""
+	name_field = next(key for key in record if key.endswith("_name"))
+	if not frappe.db.exists(record["doctype"], record[name_field]):
+		frappe.get_doc(record).insert(ignore_permissions=True)

@@ -1,0 +1,222 @@
+"""Role x position in the tree x access path: each official sees exactly their subtree, everywhere.
+
+Every probe compares what a path returns with the oracle in hierarchy_data (computed from the static
+tree), on real MariaDB, through the real web server for the REST paths.
+"""
+
+import csv
+import io
+
+import frappe
+
+from unioncase.compat import IntegrationTestCase
+from unioncase.tests.hierarchy_data import CASE_PREFIX, USERS, ensure_hierarchy, expected_unions, member_name
+from unioncase.tests.rest_client import RestSession
+
+CASE_FILTER = [["Grievance", "subject", "like", f"{CASE_PREFIX}%"]]
+
+
+class TestPermissionMatrix(IntegrationTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.cases = ensure_hierarchy()
+		cls.union_of_case = {name: union for union, name in cls.cases.items()}
+		cls.sessions = {email: RestSession(email) for email in USERS}
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def unions_of(self, case_names) -> set[str]:
+		return {self.union_of_case[name] for name in case_names}
+
+	def check_cases(self, path_name, probe):
+		"""Run probe(email) for every user; it must yield exactly the cases of that user's subtree."""
+		for email in USERS:
+			with self.subTest(path=path_name, user=email):
+				self.assertEqual(probe(email), expected_unions(email))
+
+	def check_counts(self, path_name, probe):
+		for email in USERS:
+			with self.subTest(path=path_name, user=email):
+				self.assertEqual(probe(email), len(expected_unions(email)))
+
+	# in-process: what list view, Report Builder and kanban boards run on the server
+	def test_get_list(self):
+		def probe(email):
+			frappe.set_user(email)
+			return self.unions_of(frappe.get_list("Grievance", filters=CASE_FILTER, pluck="name"))
+
+		self.check_cases("frappe.get_list", probe)
+
+	def test_has_permission_for_every_case(self):
+		for email in USERS:
+			frappe.set_user(email)
+			visible = {
+				union for union, name in self.cases.items() if frappe.has_permission("Grievance", doc=name)
+			}
+			with self.subTest(user=email):
+				self.assertEqual(visible, expected_unions(email))
+
+	# REST
+	def test_rest_resource_list(self):
+		def probe(email):
+			response = self.sessions[email].get(
+				"/api/resource/Grievance", filters=CASE_FILTER, fields=["name"], limit_page_length=0
+			)
+			return self.unions_of(row["name"] for row in response.json()["data"])
+
+		self.check_cases("/api/resource list", probe)
+
+	def test_rest_v2_list(self):
+		def probe(email):
+			response = self.sessions[email].get(
+				"/api/v2/document/Grievance", filters=CASE_FILTER, fields=["name"], limit=1000
+			)
+			return self.unions_of(row["name"] for row in response.json()["data"])
+
+		self.check_cases("/api/v2/document list", probe)
+
+	def test_rest_reportview(self):
+		def probe(email):
+			response = self.sessions[email].post(
+				"/api/method/frappe.desk.reportview.get",
+				doctype="Grievance",
+				fields=["`tabGrievance`.`name`"],
+				filters=CASE_FILTER,
+				page_length=1000,
+			)
+			message = response.json()["message"]
+			return self.unions_of(row[0] for row in message["values"]) if message else set()
+
+		self.check_cases("reportview.get (list, report builder, kanban)", probe)
+
+	def test_rest_single_documents(self):
+		for email in USERS:
+			readable = set()
+			for union, name in self.cases.items():
+				response = self.sessions[email].get(f"/api/resource/Grievance/{name}")
+				self.assertIn(response.status_code, (200, 403), response.text[:200])
+				if response.status_code == 200:
+					readable.add(union)
+			with self.subTest(user=email):
+				self.assertEqual(readable, expected_unions(email))
+
+	def test_rest_counts(self):
+		session_get = lambda email, path, **params: self.sessions[email].get(path, **params).json()  # noqa: E731
+		self.check_counts(
+			"frappe.client.get_count",
+			lambda email: session_get(
+				email, "/api/method/frappe.client.get_count", doctype="Grievance", filters=CASE_FILTER
+			)["message"],
+		)
+		self.check_counts(
+			"reportview.get_count",
+			lambda email: session_get(
+				email,
+				"/api/method/frappe.desk.reportview.get_count",
+				doctype="Grievance",
+				filters=CASE_FILTER,
+			)["message"],
+		)
+		self.check_counts(
+			"/api/v2 count",
+			lambda email: session_get(email, "/api/v2/doctype/Grievance/count", filters=CASE_FILTER)["data"],
+		)
+
+	def test_rest_group_by_sidebar(self):
+		def probe(email):
+			response = self.sessions[email].get(
+				"/api/method/frappe.desk.listview.get_group_by_count",
+				doctype="Grievance",
+				current_filters=CASE_FILTER,
+				field="owning_union",
+			)
+			return {row["name"] for row in response.json()["message"]}
+
+		self.check_cases("sidebar group-by counts", probe)
+
+	def test_rest_link_search(self):
+		def probe(email):
+			response = self.sessions[email].get(
+				"/api/method/frappe.desk.search.search_link",
+				doctype="Grievance",
+				txt=CASE_PREFIX,
+				page_length=100,
+			)
+			rows = response.json().get("message") or response.json().get("results") or []
+			return self.unions_of(row["value"] for row in rows if row["value"] in self.union_of_case)
+
+		self.check_cases("link search", probe)
+
+	def test_rest_export(self):
+		def probe(email):
+			response = self.sessions[email].post(
+				"/api/method/frappe.desk.reportview.export_query",
+				doctype="Grievance",
+				file_format_type="CSV",
+				fields=["`tabGrievance`.`name`", "`tabGrievance`.`subject`"],
+				filters=CASE_FILTER,
+			)
+			if response.status_code == 403:
+				return set()
+			header, *rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+			subject = header.index("Subject")
+			return {row[subject][len(CASE_PREFIX) :] for row in rows if row[subject].startswith(CASE_PREFIX)}
+
+		self.check_cases("export", probe)
+
+	def test_rest_script_report(self):
+		def probe(email):
+			response = self.sessions[email].get(
+				"/api/method/frappe.desk.query_report.run", report_name="Grievance Summary", filters={}
+			)
+			if response.status_code == 403:
+				return set()
+			rows = response.json()["message"]["result"]
+			return {
+				row["owning_union"]
+				for row in rows
+				if isinstance(row, dict) and row.get("owning_union", "").startswith("T ")
+			}
+
+		self.check_cases("Grievance Summary report", probe)
+
+	def test_rest_members_and_unions(self):
+		def members(email):
+			response = self.sessions[email].get(
+				"/api/resource/Union Member",
+				filters=[["Union Member", "full_name", "like", "T Member of %"]],
+				fields=["workplace_union"],
+				limit_page_length=0,
+			)
+			return {row["workplace_union"] for row in response.json().get("data", [])}
+
+		def unions(email):
+			response = self.sessions[email].get(
+				"/api/resource/Union", filters=[["Union", "name", "like", "T %"]], limit_page_length=0
+			)
+			return {row["name"] for row in response.json().get("data", [])}
+
+		for email, (role, _union) in USERS.items():
+			expected_members = {
+				u
+				for u in expected_unions(email)
+				if frappe.db.exists("Union Member", {"full_name": member_name(u)})
+			}
+			with self.subTest(path="Union Member list", user=email):
+				# researchers have no access to members' personal data at all
+				self.assertEqual(members(email), set() if role == "Union Researcher" else expected_members)
+			with self.subTest(path="Union list", user=email):
+				self.assertEqual(unions(email), expected_unions(email))
+
+	def test_rest_writes_stay_in_scope(self):
+		session = self.sessions["t.branch.bogor@test.unioncase.org"]
+		outside, inside = self.cases["T PUK Riau Satu"], self.cases["T PUK Bogor Dua"]
+		self.assertEqual(session.put(f"/api/resource/Grievance/{outside}", severity="High").status_code, 403)
+		self.assertEqual(session.put(f"/api/resource/Grievance/{inside}", severity="High").status_code, 200)
+		refused = session.post(
+			"/api/resource/Grievance", data={"subject": "X", "owning_union": "T Cabang Riau"}
+		)
+		self.assertEqual(refused.status_code, 403)
+		self.assertFalse(frappe.db.exists("Grievance", {"subject": "X", "owning_union": "T Cabang Riau"}))

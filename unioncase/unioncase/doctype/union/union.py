@@ -1,0 +1,26 @@
+# Copyright (c) 2026, UnionCase contributors
+# For license information, please see license.txt
+
+from frappe.utils.nestedset import NestedSet
+
+from unioncase.hierarchy.placement import validate_union_level
+from unioncase.hierarchy.scope import clear_scope_cache
+from unioncase.hierarchy.tree import validate_no_cycle
+
+
+class Union(NestedSet):
+	nsm_parent_field = "parent_union"
+
+	def validate(self):
+		validate_no_cycle(self, self.nsm_parent_field)
+		validate_union_level(self)
+		self.flags.scope_changed = self.is_new() or self.has_value_changed(self.nsm_parent_field)
+
+	def on_update(self):
+		super().on_update()
+		if self.flags.scope_changed:
+			clear_scope_cache()
+
+	def on_trash(self):
+		super().on_trash()
+		clear_scope_cache()

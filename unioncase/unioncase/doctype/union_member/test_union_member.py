@@ -1,0 +1,36 @@
+# Copyright (c) 2026, UnionCase contributors
+# For license information, please see license.txt
+
+import frappe
+
+from unioncase.compat import IntegrationTestCase
+from unioncase.tests.hierarchy_data import make_union
+
+
+class TestUnionMember(IntegrationTestCase):
+	def setUp(self):
+		prefix = f"M{frappe.generate_hash(length=6)}"
+		self.branch = make_union(f"{prefix} Cabang", "Branch").name
+		self.workplace = make_union(f"{prefix} PUK", "Workplace Union", self.branch).name
+
+	def new_member(self, **values):
+		return frappe.get_doc({"doctype": "Union Member", "full_name": "Dewi Lestari", **values})
+
+	def test_a_member_belongs_to_a_workplace_union(self):
+		with self.assertRaisesRegex(frappe.ValidationError, "must be a workplace union"):
+			self.new_member(workplace_union=self.branch).insert()
+		self.assertEqual(
+			self.new_member(workplace_union=self.workplace).insert().workplace_union, self.workplace
+		)
+
+	def test_member_numbers_are_unique(self):
+		number = frappe.generate_hash(length=8)
+		self.new_member(workplace_union=self.workplace, member_number=number).insert()
+		with self.assertRaises(frappe.UniqueValidationError):
+			self.new_member(workplace_union=self.workplace, member_number=number).insert()
+
+	def test_consent_is_timestamped(self):
+		member = self.new_member(
+			workplace_union=self.workplace, consent_given=1, consent_text_version="v1"
+		).insert()
+		self.assertIsNotNone(member.consent_given_on)
