@@ -23,6 +23,7 @@ has_permission = {
 
 override_whitelisted_methods = {
 	"frappe.client.get_count": "unioncase.hierarchy.api.get_count",
+	"frappe.utils.global_search.search": "unioncase.hierarchy.api.global_search",
 }
 
 # Frappe's personal-data tooling (deletion requests, downloads) knows where members' data lives.

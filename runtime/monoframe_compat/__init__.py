@@ -27,12 +27,15 @@ class _ExistingModuleLoader(importlib.abc.Loader):
 
 	def __init__(self, module):
 		self.module = module
+		self.original_spec = getattr(module, "__spec__", None)
 
 	def create_module(self, spec):
 		return self.module
 
 	def exec_module(self, module):
-		pass
+		# The import system has just set __spec__ to the alias's spec; tools that locate the
+		# package from it (jinja's PackageLoader, importlib.resources) need the real one back.
+		module.__spec__ = self.original_spec
 
 
 class _PatchingLoader(importlib.abc.Loader):

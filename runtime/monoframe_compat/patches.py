@@ -95,7 +95,16 @@ def patch_monoframe(m):
 		m.local.app_modules = app_modules
 		m.local.module_app = {module: app for app, modules in app_modules.items() for module in modules}
 
+	def override_whitelisted_method(original_method: str) -> str:
+		# Apps override "frappe.x" paths; the same method is reachable as "monoframe.x" here.
+		overrides = m.get_hooks("override_whitelisted_methods", {})
+		for name in (original_method, *_aliases(original_method)):
+			if overrides.get(name):
+				return overrides[name][-1]
+		return original_method
+
 	m.init = init
+	m.override_whitelisted_method = override_whitelisted_method
 	m.get_all_apps = get_all_apps
 	m.get_installed_apps = get_installed_apps
 	m.get_app_path = get_app_path
@@ -105,6 +114,13 @@ def patch_monoframe(m):
 	m._site_cached_load_app_hooks = m.site_cache(_load_app_hooks)
 	m.get_hooks = get_hooks
 	m.setup_module_map = setup_module_map
+
+
+def _aliases(dotted_path: str) -> list[str]:
+	for prefix, other in (("frappe.", "monoframe."), ("monoframe.", "frappe.")):
+		if dotted_path.startswith(prefix):
+			return [other + dotted_path[len(prefix) :]]
+	return []
 
 
 def patch_installer(installer):
@@ -196,6 +212,18 @@ def patch_patches(patches):
 	patches.get_all_patches = get_all_patches
 
 
+def patch_safe_exec(safe_exec):
+	original_get_safe_globals = safe_exec.get_safe_globals
+
+	def get_safe_globals():
+		# Jinja templates, print formats and server scripts written for Frappe say `frappe.`.
+		out = original_get_safe_globals()
+		out.frappe = out.monoframe
+		return out
+
+	safe_exec.get_safe_globals = get_safe_globals
+
+
 def patch_tests_utils(tests_utils):
 	# monoframe imports `monoframe.tests.utils.generators`, which it never shipped: make room for it.
 	tests_utils.__path__ = []
@@ -221,6 +249,7 @@ MODULE_PATCHES = {
 	"monoframe.installer": patch_installer,
 	"monoframe.model.sync": patch_sync,
 	"monoframe.patches": patch_patches,
+	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,
 }

@@ -18,3 +18,17 @@ def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 		filters = frappe.parse_json(filters)
 	rows = frappe.get_list(doctype, filters=filters, fields=[aggregate("count", "*", "total")], order_by=None)
 	return rows[0].total if rows else 0
+
+
+@frappe.whitelist()
+def global_search(text: str, start: int = 0, limit: int = 20, doctype: str = ""):
+	"""`frappe.utils.global_search.search`, dropping documents the user may not read.
+
+	Frappe checks only doctype-level read there, so a federation that adds cases or members to
+	Global Search Settings would otherwise show every official the whole tree's matches.
+	"""
+	from frappe.utils.global_search import search
+
+	return [
+		row for row in search(text, start, limit, doctype) if frappe.has_permission(row.doctype, doc=row.name)
+	]

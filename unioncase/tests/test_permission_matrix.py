@@ -58,6 +58,53 @@ class TestPermissionMatrix(IntegrationTestCase):
 			with self.subTest(user=email):
 				self.assertEqual(visible, expected_unions(email))
 
+	def test_global_search_shows_only_the_subtree_even_when_cases_are_indexed(self):
+		from frappe.utils.global_search import rebuild_for_doctype
+
+		# What an admin may do from the Desk: index case subjects and list cases in global search.
+		setter = frappe.make_property_setter(
+			{
+				"doctype": "Grievance",
+				"fieldname": "subject",
+				"property": "in_global_search",
+				"value": "1",
+				"property_type": "Check",
+			}
+		)
+		settings = frappe.get_single("Global Search Settings")
+		if "Grievance" not in [row.document_type for row in settings.allowed_in_global_search]:
+			settings.append("allowed_in_global_search", {"document_type": "Grievance"})
+			settings.save()
+		frappe.cache.hdel("global_search", "search_priorities")
+		rebuild_for_doctype("Grievance")
+		frappe.db.commit()
+		try:
+
+			def probe(email):
+				rows = (
+					self.sessions[email]
+					.get("/api/method/frappe.utils.global_search.search", text="case")
+					.json()
+				)
+				return self.unions_of(
+					row["name"]
+					for row in rows["message"]
+					if row["doctype"] == "Grievance" and row["name"] in self.union_of_case
+				)
+
+			self.check_cases("global search", probe)
+		finally:
+			frappe.db.delete("Property Setter", {"doc_type": "Grievance", "property": "in_global_search"})
+			settings.reload()
+			settings.allowed_in_global_search = [
+				row for row in settings.allowed_in_global_search if row.document_type != "Grievance"
+			]
+			settings.save()
+			frappe.db.delete("__global_search", {"doctype": "Grievance"})
+			frappe.cache.hdel("global_search", "search_priorities")
+			frappe.clear_cache(doctype="Grievance")
+			frappe.db.commit()
+
 	# REST
 	def test_rest_resource_list(self):
 		def probe(email):

@@ -1,0 +1,82 @@
+"""The monoframe compatibility layer (runtime/monoframe_compat): a second app on the single-app fork."""
+
+import importlib
+import sys
+import types
+import unittest
+
+import frappe
+import monoframe
+from monoframe_compat import patches
+
+
+class TestCompat(unittest.TestCase):
+	def test_frappe_is_monoframe_module_for_module(self):
+		import frappe.model.document
+		import monoframe.model.document
+
+		self.assertIs(frappe, monoframe)
+		self.assertIs(frappe.model.document, monoframe.model.document)
+		self.assertIs(frappe.model.document.Document, monoframe.model.document.Document)
+
+	def test_only_the_pinned_version_is_patched(self):
+		self.assertEqual(monoframe.__version__, patches.PINNED_VERSION)
+		with self.assertRaisesRegex(RuntimeError, "patches monoframe==0.0.1"):
+			patches.check_version(types.SimpleNamespace(__version__="0.0.2"))
+
+	def test_the_app_is_installed_beside_the_framework(self):
+		self.assertEqual(frappe.get_installed_apps(), ["monoframe", "unioncase"])
+		self.assertEqual(frappe.get_all_apps(), ["monoframe", "unioncase"])
+		self.assertEqual(
+			frappe.get_app_path("unioncase", "hooks.py"), importlib.import_module("unioncase.hooks").__file__
+		)
+		self.assertEqual(frappe.local.module_app["unioncase"], "unioncase")
+		self.assertEqual(frappe.db.get_value("Module Def", "UnionCase", "app_name"), "unioncase")
+
+	def test_hooks_of_both_apps_merge_and_stay_separable(self):
+		self.assertIn(
+			"unioncase.hierarchy.permissions.grievance_query",
+			frappe.get_hooks("permission_query_conditions")["Grievance"],
+		)
+		self.assertIn("Event", frappe.get_hooks("permission_query_conditions"))
+		self.assertEqual(
+			frappe.get_hooks("after_install", app_name="unioncase"), ["unioncase.setup.install.after_install"]
+		)
+
+	def test_app_overrides_of_frappe_methods_cover_their_monoframe_names(self):
+		for name in ("frappe.client.get_count", "monoframe.client.get_count"):
+			self.assertEqual(frappe.override_whitelisted_method(name), "unioncase.hierarchy.api.get_count")
+		self.assertEqual(frappe.override_whitelisted_method("frappe.client.get_list"), "frappe.client.get_list")
+
+	def test_migrate_syncs_and_patches_every_installed_app(self):
+		from frappe.model import sync
+
+		synced = []
+		original = sync.sync_for
+		sync.sync_for = lambda app, *args, **kwargs: synced.append(app)
+		try:
+			sync.sync_all()
+		finally:
+			sync.sync_for = original
+		self.assertEqual(synced, ["monoframe", "unioncase"])
+
+		from frappe.patches import get_all_patches, get_patches_from_app
+
+		self.assertEqual(
+			get_all_patches(), get_patches_from_app("monoframe") + get_patches_from_app("unioncase")
+		)
+
+	def test_missing_test_helper_module_exists(self):
+		from frappe.tests.utils.generators import _clear_test_log
+
+		self.assertIsNone(_clear_test_log())
+		self.assertIn("monoframe.tests.utils.generators", sys.modules)
+
+	def test_alias_keeps_the_real_module_spec(self):
+		self.assertEqual(monoframe.__spec__.name, "monoframe")
+		self.assertEqual(frappe.model.__spec__.name, "monoframe.model")
+
+	def test_templates_render_with_app_jinja_filters(self):
+		self.assertTrue(frappe.local.site)
+		self.assertEqual(frappe.render_template("{{ 'x' | upper }}-{{ 3 | int }}", {}), "X-3")
+		self.assertEqual(frappe.render_template("{{ frappe.bold('x') }}", {}), "<strong>x</strong>")
