@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 prepare_machine
 echo "Linting"
-(cd "$REPO_ROOT" && "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check . >/dev/null) || {
+(cd "$REPO_ROOT" && "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .) || {
 	echo "ruff found problems (run: .venv/bin/ruff check --fix . && .venv/bin/ruff format .)" >&2
 	exit 1
 }

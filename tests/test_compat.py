@@ -46,7 +46,9 @@ class TestCompat(unittest.TestCase):
 	def test_app_overrides_of_frappe_methods_cover_their_monoframe_names(self):
 		for name in ("frappe.client.get_count", "monoframe.client.get_count"):
 			self.assertEqual(frappe.override_whitelisted_method(name), "unioncase.hierarchy.api.get_count")
-		self.assertEqual(frappe.override_whitelisted_method("frappe.client.get_list"), "frappe.client.get_list")
+		self.assertEqual(
+			frappe.override_whitelisted_method("frappe.client.get_list"), "frappe.client.get_list"
+		)
 
 	def test_migrate_syncs_and_patches_every_installed_app(self):
 		from frappe.model import sync

@@ -62,7 +62,7 @@ class TestPermissionMatrix(IntegrationTestCase):
 		from frappe.utils.global_search import rebuild_for_doctype
 
 		# What an admin may do from the Desk: index case subjects and list cases in global search.
-		setter = frappe.make_property_setter(
+		frappe.make_property_setter(
 			{
 				"doctype": "Grievance",
 				"fieldname": "subject",
@@ -169,6 +169,21 @@ class TestPermissionMatrix(IntegrationTestCase):
 		self.check_counts(
 			"/api/v2 count",
 			lambda email: session_get(email, "/api/v2/doctype/Grievance/count", filters=CASE_FILTER)["data"],
+		)
+
+	def test_rest_number_card(self):
+		card = frappe.as_json(frappe.get_doc("Number Card", "Open Cases").as_dict())
+		self.check_counts(
+			"workspace number card",
+			lambda email: (
+				self.sessions[email]
+				.post(
+					"/api/method/frappe.desk.doctype.number_card.number_card.get_result",
+					doc=card,
+					filters=CASE_FILTER,
+				)
+				.json()["message"]
+			),
 		)
 
 	def test_rest_group_by_sidebar(self):

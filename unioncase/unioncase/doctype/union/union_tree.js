@@ -1,0 +1,20 @@
+// Copyright (c) 2026, UnionCase contributors
+// For license information, please see license.txt
+
+frappe.treeview_settings["Union"] = {
+	breadcrumb: "UnionCase",
+	title: __("Union Hierarchy"),
+	get_tree_root: false,
+	root_label: __("All Unions"),
+	fields: [
+		{ fieldtype: "Data", fieldname: "union_name", label: __("Union Name"), reqd: true },
+		{
+			fieldtype: "Select",
+			fieldname: "level",
+			label: __("Level"),
+			options: ["Confederation", "Federation", "Branch", "Workplace Union"],
+			reqd: true,
+		},
+	],
+	ignore_fields: ["parent_union"],
+};
