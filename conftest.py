@@ -47,6 +47,7 @@ def pytest_configure(config):
 	frappe.init()
 	frappe.connect()
 	frappe.flags.in_test = True
+	frappe.clear_cache()  # hooks and metadata as the code on disk has them now
 	frappe.set_user("Administrator")
 	for _ in range(100):
 		try:

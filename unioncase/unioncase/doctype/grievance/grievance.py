@@ -3,23 +3,17 @@
 
 import frappe
 from frappe.model.document import Document
-from frappe.utils import today
 
 from unioncase.hierarchy.placement import validate_grievance
-
-REPORTER_IDENTITY_FIELDS = ("member", "reporter_name", "reporter_phone", "reporter_email")
-FINISHED_STATUSES = ("Resolved", "Closed")
+from unioncase.privacy.anonymity import strip_reporter_identity
+from unioncase.workflows.status import set_status_dates
 
 
 class Grievance(Document):
 	def validate(self):
-		if self.is_anonymous:
-			# An anonymous report keeps no identity, whatever the form or channel sent along.
-			for fieldname in REPORTER_IDENTITY_FIELDS:
-				self.set(fieldname, None)
+		strip_reporter_identity(self)
 		validate_grievance(self)
-		if self.status in FINISHED_STATUSES and not self.resolved_on:
-			self.resolved_on = today()
+		set_status_dates(self)
 
 
 def on_doctype_update():

@@ -1,0 +1,1 @@
+"""Workers' identities: what is kept, and what is never kept."""

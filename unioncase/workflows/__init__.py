@@ -1,0 +1,1 @@
+"""The case lifecycle: statuses and the dates they set."""
