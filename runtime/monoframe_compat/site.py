@@ -59,15 +59,17 @@ def enter_site(site_dir: Path):
 	os.environ.update(read_env(site_dir))
 
 
-def create_database(env: dict):
-	"""Create the site's database and user as MariaDB root over the local socket."""
+def root_connection():
 	import MySQLdb
 
-	conn = MySQLdb.connect(user="root", passwd=os.environ.get("DB_ROOT_PASSWORD", ""))
-	cur = conn.cursor()
+	return MySQLdb.connect(user="root", passwd=os.environ.get("DB_ROOT_PASSWORD", ""))
+
+
+def ensure_database_user(env: dict):
+	"""Give the site's user the password in its .env: a new clone writes a new .env for an old database."""
 	name, user, password = env["DB_NAME"], env["DB_USER"], env["DB_PASSWORD"]
-	cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-	cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+	conn = root_connection()
+	cur = conn.cursor()
 	for host in ("localhost", "127.0.0.1", "%"):
 		cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}'")
 		cur.execute(f"ALTER USER '{user}'@'{host}' IDENTIFIED BY '{password}'")
@@ -76,18 +78,37 @@ def create_database(env: dict):
 	conn.close()
 
 
-def database_installed(env: dict) -> bool:
-	import MySQLdb
+def create_database(env: dict):
+	"""(Re)create the site's empty database as MariaDB root over the local socket."""
+	conn = root_connection()
+	cur = conn.cursor()
+	cur.execute(f"DROP DATABASE IF EXISTS `{env['DB_NAME']}`")
+	cur.execute(f"CREATE DATABASE `{env['DB_NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+	conn.close()
+	ensure_database_user(env)
 
-	conn = MySQLdb.connect(user="root", passwd=os.environ.get("DB_ROOT_PASSWORD", ""))
+
+def database_installed(env: dict) -> bool:
+	"""Whether the framework and every app of the site finished installing (else it is redone)."""
+	import json
+
+	conn = root_connection()
 	cur = conn.cursor()
 	cur.execute(
 		"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema=%s AND table_name='tabDefaultValue'",
 		(env["DB_NAME"],),
 	)
-	installed = cur.fetchone()[0] > 0
+	installed = []
+	if cur.fetchone()[0]:
+		cur.execute(
+			f"SELECT defvalue FROM `{env['DB_NAME']}`.`tabDefaultValue` "
+			"WHERE parent='__global' AND defkey='installed_apps'"
+		)
+		row = cur.fetchone()
+		installed = json.loads(row[0]) if row else []
 	conn.close()
-	return installed
+	wanted = ["monoframe", *(app for app in env.get("MONOFRAME_APPS", "").split(",") if app)]
+	return all(app in installed for app in wanted)
 
 
 def new_site(site_dir: Path, admin_password: str):
@@ -147,7 +168,7 @@ def execute(site_dir: Path, method: str, kwargs: str | None):
 
 def main(argv=None):
 	parser = argparse.ArgumentParser(prog="python -m monoframe_compat.site")
-	parser.add_argument("command", choices=["init", "new", "ensure", "migrate", "execute"])
+	parser.add_argument("command", choices=["new", "ensure", "migrate", "execute"])
 	parser.add_argument("method", nargs="?", help="for execute: dotted path of the method to call")
 	parser.add_argument("--kwargs", help="for execute: JSON object of keyword arguments")
 	parser.add_argument("--site-dir", required=True, type=Path)
@@ -161,13 +182,12 @@ def main(argv=None):
 	site_dir = args.site_dir.resolve()
 
 	write_env(site_dir, args.db_name, args.apps, args.redis_cache, args.redis_queue, args.port)
-	if args.command == "init":
-		return
 	if args.command == "execute":
 		return execute(site_dir, args.method, args.kwargs)
 	if args.command == "new" or (args.command == "ensure" and not database_installed(read_env(site_dir))):
 		new_site(site_dir, args.admin_password)
 	else:
+		ensure_database_user(read_env(site_dir))
 		migrate(site_dir)
 
 
