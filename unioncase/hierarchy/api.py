@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 
 from unioncase.compat import aggregate
+from unioncase.hierarchy.scope import UNION, allowed_unions
 
 
 @frappe.whitelist()
@@ -32,3 +33,24 @@ def global_search(text: str, start: int = 0, limit: int = 20, doctype: str = "")
 	return [
 		row for row in search(text, start, limit, doctype) if frappe.has_permission(row.doctype, doc=row.name)
 	]
+
+
+@frappe.whitelist()
+def get_union_tree_nodes(parent: str | None = None, is_root: bool = False, **kwargs):
+	"""Children for the Union tree view; at the root, the top of the user's own part of the tree.
+
+	Frappe's tree view starts from unions without a parent, which a branch official cannot see.
+	"""
+	fields = ["name as value", "union_name as title", "is_group as expandable", "level"]
+	if parent and not frappe.parse_json(is_root):
+		return frappe.get_list(
+			UNION, filters={"parent_union": parent}, fields=fields, order_by="union_name asc"
+		)
+	unions = allowed_unions(doctype=UNION)
+	if unions is None:
+		filters = [[UNION, "parent_union", "is", "not set"]]
+	else:
+		in_scope = set(unions)
+		tops = frappe.get_list(UNION, filters={"name": ["in", unions]}, fields=["name", "parent_union"])
+		filters = {"name": ["in", [row.name for row in tops if row.parent_union not in in_scope] or [""]]}
+	return frappe.get_list(UNION, filters=filters, fields=fields, order_by="union_name asc")

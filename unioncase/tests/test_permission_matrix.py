@@ -272,6 +272,24 @@ class TestPermissionMatrix(IntegrationTestCase):
 			with self.subTest(path="Union list", user=email):
 				self.assertEqual(unions(email), expected_unions(email))
 
+	def test_rest_union_tree_view(self):
+		def probe(email):
+			session, seen, parents = self.sessions[email], set(), [None]
+			while parents:
+				parent = parents.pop()
+				rows = session.get(
+					"/api/method/unioncase.hierarchy.api.get_union_tree_nodes",
+					parent=parent or "",
+					is_root=not parent,
+				).json()["message"]
+				for row in rows:
+					if row["value"].startswith("T ") or parent:
+						seen.add(row["value"])
+						parents.extend([row["value"]] if row["expandable"] else [])
+			return {union for union in seen if union.startswith("T ")}
+
+		self.check_cases("Union tree view", probe)
+
 	def test_rest_writes_stay_in_scope(self):
 		session = self.sessions["t.branch.bogor@test.unioncase.org"]
 		outside, inside = self.cases["T PUK Riau Satu"], self.cases["T PUK Bogor Dua"]

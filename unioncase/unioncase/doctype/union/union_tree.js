@@ -5,6 +5,8 @@ frappe.treeview_settings["Union"] = {
 	breadcrumb: "UnionCase",
 	title: __("Union Hierarchy"),
 	get_tree_root: false,
+	// officials start from their own union, not from the (invisible) top of the tree
+	get_tree_nodes: "unioncase.hierarchy.api.get_union_tree_nodes",
 	root_label: __("All Unions"),
 	fields: [
 		{ fieldtype: "Data", fieldname: "union_name", label: __("Union Name"), reqd: true },
