@@ -105,7 +105,7 @@ site() {
 		rm -f "$log"
 		return 1
 	fi
-	# Progress bars are for terminals; keep the lines that say what happened.
-	tr '\r' '\n' <"$log" | grep -v "^Updating DocTypes\|^$" || true
+	# The framework's install and migrate steps are logged in full; show only what needs attention.
+	tr '\r' '\n' <"$log" | grep -v "^Updating \|^Syncing \|^Removing \|^Creating \|^Executing \|^Flushing \|^Queued \|^Migrating \|^Running \|^$" || true
 	rm -f "$log"
 }

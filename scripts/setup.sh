@@ -40,11 +40,10 @@ done
 curl -s -o /dev/null "http://127.0.0.1:$PORT/api/method/ping" || { tail -20 ../logs/web.log; exit 1; }
 cat <<MSG
 
-UnionCase is running on http://127.0.0.1:$PORT (logs in sites/logs/, stop with: kill \$(cat sites/$SITE/pids/*.pid)).
-  Administrator / ${UNIONCASE_ADMIN_PASSWORD:-admin}
-  Demo officials (password demo-password-2026): see the list printed above.
-  Try: curl -s -u <api_key>:<api_secret> or log in:
-    curl -s -c /tmp/uc -X POST http://127.0.0.1:$PORT/api/method/login -H 'Content-Type: application/json' \\
-      -d '{"usr": "branch.bogor@demo.unioncase.org", "pwd": "demo-password-2026"}'
-    curl -s -b /tmp/uc 'http://127.0.0.1:$PORT/api/resource/Grievance?fields=["name","subject","owning_union"]'
+UnionCase is running on http://127.0.0.1:$PORT (Administrator / ${UNIONCASE_ADMIN_PASSWORD:-admin}).
+Logs are in sites/logs/; stop it with: kill \$(cat sites/$SITE/pids/*.pid)
+The officials' Desk needs a bench install (see README); here, use the REST API, e.g. as a branch official:
+  curl -s -c /tmp/uc -X POST http://127.0.0.1:$PORT/api/method/login -H 'Content-Type: application/json' \\
+    -d '{"usr": "branch.bogor@demo.unioncase.org", "pwd": "demo-password-2026"}'
+  curl -g -s -b /tmp/uc 'http://127.0.0.1:$PORT/api/resource/Grievance?fields=["name","subject","owning_union"]'
 MSG

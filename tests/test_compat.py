@@ -1,9 +1,11 @@
 """The monoframe compatibility layer (runtime/monoframe_compat): a second app on the single-app fork."""
 
 import importlib
+import subprocess
 import sys
 import types
 import unittest
+from pathlib import Path
 
 import frappe
 import monoframe
@@ -82,3 +84,24 @@ class TestCompat(unittest.TestCase):
 		self.assertTrue(frappe.local.site)
 		self.assertEqual(frappe.render_template("{{ 'x' | upper }}-{{ 3 | int }}", {}), "X-3")
 		self.assertEqual(frappe.render_template("{{ frappe.bold('x') }}", {}), "<strong>x</strong>")
+
+	def test_background_workers_run_jobs_named_after_frappe(self):
+		key = f"compat_check_{frappe.generate_hash(length=8)}"
+		frappe.enqueue("frappe.defaults.set_global_default", key=key, value="ran", queue="short")
+		frappe.db.commit()
+		worker = subprocess.run(
+			[Path(sys.executable).with_name("monoframe"), "worker", "--burst", "--queue", "short"],
+			capture_output=True,
+			text=True,
+			timeout=120,
+		)
+		self.assertEqual(worker.returncode, 0, worker.stderr[-2000:])
+		frappe.db.rollback()
+		frappe.clear_cache()
+		self.assertEqual(frappe.db.get_default(key), "ran", worker.stderr[-2000:])
+		frappe.db.delete("DefaultValue", {"defkey": key})
+		frappe.db.commit()
+
+	def test_a_missing_frappe_module_is_reported_by_its_frappe_name(self):
+		with self.assertRaisesRegex(ModuleNotFoundError, "No module named 'frappe.no_such_module'"):
+			importlib.import_module("frappe.no_such_module")

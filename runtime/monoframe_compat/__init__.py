@@ -59,7 +59,13 @@ class _PatchingLoader(importlib.abc.Loader):
 class CompatFinder(importlib.abc.MetaPathFinder):
 	def find_spec(self, fullname, path=None, target=None):
 		if fullname == ALIAS or fullname.startswith(ALIAS + "."):
-			real = importlib.import_module(TARGET + fullname[len(ALIAS) :])
+			target = TARGET + fullname[len(ALIAS) :]
+			try:
+				real = importlib.import_module(target)
+			except ModuleNotFoundError as error:
+				if error.name == target:
+					return None  # Python then reports the missing frappe.x module by its own name
+				raise
 			return importlib.util.spec_from_loader(fullname, _ExistingModuleLoader(real))
 
 		if fullname in patches.SYNTHETIC_MODULES:

@@ -151,7 +151,7 @@ def migrate(site_dir: Path):
 
 
 def execute(site_dir: Path, method: str, kwargs: str | None):
-	"""Call a Python method inside the site and commit, like `bench execute`."""
+	"""Call a Python method inside the site and commit, like `bench execute` (the method prints what matters)."""
 	import json
 
 	enter_site(site_dir)
@@ -159,11 +159,9 @@ def execute(site_dir: Path, method: str, kwargs: str | None):
 
 	frappe.init()
 	frappe.connect()
-	result = frappe.get_attr(method)(**json.loads(kwargs or "{}"))
+	frappe.get_attr(method)(**json.loads(kwargs or "{}"))
 	frappe.db.commit()
 	frappe.destroy()
-	if result is not None:
-		print(result)
 
 
 def main(argv=None):
