@@ -33,6 +33,9 @@ def parse_args(argv=None):
 	parser.add_argument("--repetitions", type=int, default=30)
 	parser.add_argument("--warmup", type=int, default=5)
 	parser.add_argument(
+		"--stock-repetitions", type=int, default=3, help="runs of stock Frappe's slower query"
+	)
+	parser.add_argument(
 		"--settle", type=int, default=90, help="seconds to wait at most for MariaDB to go quiet after a load"
 	)
 	parser.add_argument(
@@ -183,8 +186,30 @@ def row_counts(scopes: list[dict]) -> dict:
 		lft, rgt = frappe.db.get_value("Union", scope["union"], ["lft", "rgt"])
 		unions = frappe.get_all("Union", filters={"lft": [">=", lft], "rgt": ["<=", rgt]}, pluck="name")
 		scope["unions"] = len(unions)
+		scope["subtree"] = unions
 		counts[scope["label"]] = (count_cases(unions=unions), count_cases("Open", unions))
 	return counts
+
+
+def stock_frappe(scopes: list[dict], repetitions: int) -> dict:
+	"""p50 ms of the same page and count with only the condition stock Frappe builds from the User
+	Permission (strict mode off): `coalesce(owning_union,'')='' or owning_union in (<subtree>)`."""
+	results = {}
+	for scope in scopes:
+		values = ", ".join(frappe.db.escape(union, percent=False) for union in scope["subtree"])
+		where = f"status = 'Open' and (coalesce(`owning_union`, '') = '' or `owning_union` in ({values}))"
+		statements = {
+			"list": f"select {', '.join(LIST_FIELDS)} from `tabGrievance` where {where} order by modified desc limit 20",
+			"count": f"select count(*) from `tabGrievance` where {where}",
+		}
+		for op, sql in statements.items():
+			samples = []
+			for _round in range(repetitions):
+				started = time.perf_counter()
+				frappe.db.sql(sql)
+				samples.append((time.perf_counter() - started) * 1000)
+			results[(scope["label"], op)] = statistics.median(samples)
+	return results
 
 
 def count_cases(status: str | None = None, unions: list[str] | None = None) -> int:
@@ -232,6 +257,7 @@ def main(argv=None):
 	large["settled"] = settle(args.settle)
 	large_results = measure(scopes, args.repetitions, args.warmup)
 	plans = query_plans(scopes)
+	stock = stock_frappe(scopes, args.stock_repetitions)
 
 	report(
 		args,
@@ -239,6 +265,7 @@ def main(argv=None):
 		(small, small_time, small_counts, small_results),
 		(large, large_time, large_counts, large_results),
 		plans,
+		stock,
 	)
 	frappe.destroy()
 	return 0
@@ -252,7 +279,7 @@ def fmt_cases(n: int) -> str:
 	return f"{n:,}"
 
 
-def report(args, scopes, small, large, plans):
+def report(args, scopes, small, large, plans, stock):
 	small_summary, small_time, small_counts, small_results = small
 	large_summary, large_time, large_counts, large_results = large
 	s, l = fmt_cases(small_summary["cases"]), fmt_cases(large_summary["cases"])
@@ -323,6 +350,22 @@ def report(args, scopes, small, large, plans):
 				_("  ! {0}: the scoped count says {1}, the subtree holds {2} open cases").format(
 					label, scope["scoped_count"], large_counts[label][1]
 				),
+				file=out,
+			)
+
+	print(file=out)
+	print(
+		_("Stock Frappe's condition alone at {0} cases, p50 ms over {1} runs, against UnionCase's").format(
+			l, args.stock_repetitions
+		),
+		file=out,
+	)
+	for scope in scopes:
+		for op, _fn in OPERATIONS:
+			key = (scope["label"], op)
+			ours = large_results[key][0]
+			print(
+				f"  {scope['label']:<18}{op:<7}{stock[key]:>11.2f}{ours:>11.2f}{stock[key] / ours:>9.1f}x",
 				file=out,
 			)
 

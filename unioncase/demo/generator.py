@@ -806,7 +806,8 @@ GRIEVANCE_FIELDS = (
 	"severity", "owning_union", "workplace_union", "employer", "channel", "category", "workers_affected",
 	"description", "incident_date", "received_on", "due_date", "resolved_on", "reporter_type", "is_anonymous",
 	"member", "reporter_name", "reporter_phone", "reporter_email", "reporter_gender", "outcome", "remedy",
-	"back_pay_recovered", "workers_benefited", "satisfaction_rating", "closure_notes",
+	"back_pay_recovered", "workers_benefited", "satisfaction_rating", "closure_notes", "branch", "federation",
+	"confederation",
 )
 TAG_LINK_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
@@ -1047,6 +1048,7 @@ class CaseFactory:
 		self.tags = tags
 		self._year_start_index = {}
 
+		self.confederation = plan["confederation"]["union_name"]
 		branch_federation = {b["union_name"]: b["parent_union"] for b in plan["branches"]}
 		members_by_union = {}
 		for member in plan["members"]:
@@ -1319,6 +1321,10 @@ class CaseFactory:
 			benefited,
 			rating,
 			closure_notes,
+			# the ancestry columns the app derives from the owning union (see hierarchy/ancestry.py)
+			wp["parent_union"] if owning_level < 2 else None,
+			federation,
+			self.confederation,
 		)
 		return row, tags
 

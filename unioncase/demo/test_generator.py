@@ -75,3 +75,5 @@ class TestDemoGenerator(IntegrationTestCase):
 			with self.subTest(case=n):
 				self.assertEqual(case.owning_union, values["owning_union"])
 				self.assertEqual(case.workplace_union, values["workplace_union"])
+				for column in ("branch", "federation", "confederation"):
+					self.assertEqual(case.get(column), values[column], column)

@@ -1,14 +1,18 @@
 """Permission hooks that keep every read path (list, report, REST, count, search, export) inside the
-official's subtree, as an IN-list on an indexed column.
+official's subtree, as a condition an index serves.
 
-Frappe's own User Permission condition (`ifnull(col,'')='' or col in (...)` unless strict mode is on)
-stays in place and keeps the semantics; the hook adds a sargable `col in (...)` beside it so that
-MariaDB can serve the scoped list from the (owning_union, status, modified) index.
+Frappe's own User Permission condition (`ifnull(col,'')='' or col in (<subtree>)` unless strict mode
+is on) stays in place and keeps the semantics; the hooks add a sargable condition beside it: for cases,
+an equality on the ancestry column of the official's level (see ancestry.py), served by the
+(<column>, status, modified) indexes; for members and unions, an IN-list on the indexed link.
 """
+
+from collections import defaultdict
 
 import frappe
 
-from unioncase.hierarchy.scope import UNION, allowed_unions
+from unioncase.hierarchy.ancestry import LEVEL_COLUMNS
+from unioncase.hierarchy.scope import UNION, allowed_unions, is_official
 
 # The column that places each scoped doctype in the tree.
 SCOPE_FIELDS = {
@@ -29,7 +33,30 @@ def scope_condition(doctype: str, user: str | None = None) -> str:
 
 
 def grievance_query(user=None, doctype=None):
-	return scope_condition("Grievance", user)
+	"""Cases under the user's attachments, by the ancestry column of each attachment's level."""
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return ""
+	attachments = frappe.db.sql(
+		"""select permission.for_value as union_name, permission.hide_descendants, attached.level
+		from `tabUser Permission` permission join `tabUnion` attached on attached.name = permission.for_value
+		where permission.user = %s and permission.allow = 'Union'
+			and (permission.apply_to_all_doctypes = 1 or permission.applicable_for = 'Grievance')""",
+		user,
+		as_dict=True,
+	)
+	if not attachments:
+		return "1=0" if is_official(user) else ""
+	unions_by_column = defaultdict(list)
+	for attachment in attachments:
+		column = "owning_union" if attachment.hide_descendants else LEVEL_COLUMNS[attachment.level]
+		unions_by_column[column].append(frappe.db.escape(attachment.union_name, percent=False))
+	return "({})".format(
+		" or ".join(
+			f"`tabGrievance`.`{column}` in ({', '.join(values)})"
+			for column, values in unions_by_column.items()
+		)
+	)
 
 
 def union_member_query(user=None, doctype=None):

@@ -3,6 +3,7 @@
 import frappe
 from frappe import _
 
+from unioncase.hierarchy.ancestry import set_case_ancestry
 from unioncase.hierarchy.scope import LEVELS, UNION
 from unioncase.hierarchy.tree import is_within
 
@@ -59,6 +60,7 @@ def validate_grievance(doc):
 			frappe.MandatoryError,
 			title=_("Owning union missing"),
 		)
+	set_case_ancestry(doc)
 	if doc.member and not doc.is_anonymous:
 		member_union = frappe.db.get_value("Union Member", doc.member, "workplace_union")
 		if doc.workplace_union and doc.workplace_union != member_union:

@@ -228,6 +228,45 @@ class TestPermissionMatrix(IntegrationTestCase):
 
 		self.check_cases("export", probe)
 
+	def test_rest_data_export_and_import_template(self):
+		def subjects_in_csv(response):
+			if response.status_code == 403:
+				return set()
+			return {
+				cell[len(CASE_PREFIX) :]
+				for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+				for cell in row
+				if cell.startswith(CASE_PREFIX)
+			}
+
+		self.check_cases(
+			"Data Export tool",
+			lambda email: subjects_in_csv(
+				self.sessions[email].post(
+					"/api/method/frappe.core.doctype.data_export.exporter.export_data",
+					doctype="Grievance",
+					select_columns={"Grievance": ["name", "subject"]},
+					filters=CASE_FILTER,
+					file_type="CSV",
+					with_data=1,
+					template="false",
+				)
+			),
+		)
+		self.check_cases(
+			"Data Import template with records",
+			lambda email: subjects_in_csv(
+				self.sessions[email].post(
+					"/api/method/frappe.core.doctype.data_import.data_import.download_template",
+					doctype="Grievance",
+					export_fields={"Grievance": ["name", "subject"]},
+					export_records="by_filter",
+					export_filters=CASE_FILTER,
+					file_type="CSV",
+				)
+			),
+		)
+
 	def test_rest_script_report(self):
 		def probe(email):
 			response = self.sessions[email].get(

@@ -17,5 +17,10 @@ class Grievance(Document):
 
 
 def on_doctype_update():
-	# Serves every scoped list of cases: owning_union IN (...) AND status = ... ORDER BY modified.
+	# Serve each scoped list of open cases in modified order: <level column> = X AND status = ...
 	frappe.db.add_index("Grievance", ["owning_union", "status", "modified"], "owning_union_status_modified")
+	for column in ("branch", "federation", "confederation"):
+		# owning_union last: Frappe's own User Permission check on it is then answered from the index
+		frappe.db.add_index(
+			"Grievance", [column, "status", "modified", "owning_union"], f"{column}_status_modified"
+		)

@@ -57,6 +57,21 @@ class TestGrievance(IntegrationTestCase):
 		case_at_workplace = self.new_case(owning_union=self.workplace).insert()
 		self.assertEqual(case_at_workplace.workplace_union, self.workplace)
 
+	def test_a_case_carries_the_unions_above_its_owner(self):
+		federation = make_union(f"{self.branch} Federasi", "Federation").name
+		branch = frappe.get_doc("Union", self.branch)
+		branch.parent_union = federation
+		branch.save()
+		at_workplace = self.new_case(owning_union=self.workplace).insert()
+		self.assertEqual((at_workplace.branch, at_workplace.federation), (self.branch, federation))
+		escalated = self.new_case(owning_union=federation).insert()
+		self.assertEqual(
+			(escalated.branch, escalated.federation, escalated.confederation), (None, federation, None)
+		)
+		escalated.owning_union = self.workplace
+		escalated.save()
+		self.assertEqual(escalated.branch, self.branch)
+
 	def test_anonymous_case_keeps_no_identity(self):
 		case = self.new_case(
 			owning_union=self.workplace,

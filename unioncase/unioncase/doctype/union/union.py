@@ -3,6 +3,7 @@
 
 from frappe.utils.nestedset import NestedSet
 
+from unioncase.hierarchy.ancestry import refresh_case_ancestry
 from unioncase.hierarchy.placement import validate_union_level
 from unioncase.hierarchy.scope import clear_scope_cache
 from unioncase.hierarchy.tree import validate_no_cycle
@@ -15,11 +16,16 @@ class Union(NestedSet):
 		validate_no_cycle(self, self.nsm_parent_field)
 		validate_union_level(self)
 		self.flags.scope_changed = self.is_new() or self.has_value_changed(self.nsm_parent_field)
+		self.flags.cases_move = not self.is_new() and (
+			self.has_value_changed(self.nsm_parent_field) or self.has_value_changed("level")
+		)
 
 	def on_update(self):
 		super().on_update()
 		if self.flags.scope_changed:
 			clear_scope_cache()
+		if self.flags.cases_move:
+			refresh_case_ancestry(self.name)
 
 	def on_trash(self):
 		super().on_trash()
