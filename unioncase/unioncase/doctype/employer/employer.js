@@ -1,6 +1,4 @@
 // Copyright (c) 2026, UnionCase contributors
 // For license information, please see license.txt
 
-frappe.ui.form.on("Employer", {
-	refresh(frm) {},
-});
+frappe.ui.form.on("Employer", {});

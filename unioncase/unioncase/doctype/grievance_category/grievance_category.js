@@ -2,5 +2,7 @@
 // For license information, please see license.txt
 
 frappe.ui.form.on("Grievance Category", {
-	refresh(frm) {},
+	setup(frm) {
+		frm.set_query("parent_grievance_category", () => ({ filters: { is_group: 1 } }));
+	},
 });

@@ -2,5 +2,7 @@
 // For license information, please see license.txt
 
 frappe.ui.form.on("Union Member", {
-	refresh(frm) {},
+	setup(frm) {
+		frm.set_query("workplace_union", () => ({ filters: { level: "Workplace Union" } }));
+	},
 });

@@ -1,6 +1,0 @@
-// Copyright (c) 2026, UnionCase contributors
-// For license information, please see license.txt
-
-frappe.ui.form.on("Grievance Tag Link", {
-	refresh(frm) {},
-});
