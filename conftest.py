@@ -6,6 +6,7 @@ UNIONCASE_TEST_SERVER.
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,9 @@ def pytest_configure(config):
 	enter_site(SITE_DIR)
 	port = read_env(SITE_DIR)["SERVER_PORT"]
 	url = f"http://127.0.0.1:{port}"
+	with socket.socket() as probe:
+		if probe.connect_ex(("127.0.0.1", int(port))) == 0:
+			sys.exit(f"Port {port} is taken: the REST tests would reach another server. Stop it first.")
 	_server = subprocess.Popen(
 		[
 			Path(sys.executable).with_name("monoframe"),
@@ -50,6 +54,8 @@ def pytest_configure(config):
 	frappe.clear_cache()  # hooks and metadata as the code on disk has them now
 	frappe.set_user("Administrator")
 	for _ in range(100):
+		if _server.poll() is not None:
+			sys.exit(f"The test site's web server exited; see {SITE_DIR.parent / 'logs' / 'test-web.log'}")
 		try:
 			urllib.request.urlopen(f"{url}/api/method/ping", timeout=1)
 			break

@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 
 from unioncase.hierarchy.ancestry import set_case_ancestry
-from unioncase.hierarchy.scope import LEVELS, UNION
+from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions
 from unioncase.hierarchy.tree import is_within
 
 WORKPLACE_UNION = LEVELS[-1]
@@ -33,6 +33,21 @@ def validate_union_level(doc):
 				),
 				title=_("Wrong level"),
 			)
+
+
+def validate_move_in_scope(doc):
+	"""Officials rearrange unions inside their part of the tree; moving it elsewhere is an admin's call."""
+	if doc.is_new() or doc.flags.ignore_permissions or not doc.has_value_changed("parent_union"):
+		return
+	unions = allowed_unions(doctype=UNION)
+	if unions is not None and doc.parent_union not in unions:
+		frappe.throw(
+			_("You can move {0} only under a union in your part of the hierarchy; {1} is outside it.").format(
+				frappe.bold(doc.name), frappe.bold(doc.parent_union or _("the top of the tree"))
+			),
+			frappe.PermissionError,
+			title=_("Outside your part of the hierarchy"),
+		)
 
 
 def workplace_union_of(union: str) -> str | None:

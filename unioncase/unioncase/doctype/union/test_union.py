@@ -78,6 +78,23 @@ class TestUnion(IntegrationTestCase):
 		self.assertFalse(visible_to(official_a))
 		self.assertTrue(visible_to(official_b))
 
+	def test_officials_rearrange_unions_only_inside_their_subtree(self):
+		official = make_official(
+			f"{self.prefix.lower()}.fed@test.unioncase.org", "Federation Official", self.federation
+		)
+		other_federation = make_union(f"{self.prefix} Federasi Lain", "Federation").name
+		frappe.set_user(official)
+		workplace = frappe.get_doc("Union", self.workplace)
+		workplace.parent_union = self.branch_b
+		workplace.save()
+		branch = frappe.get_doc("Union", self.branch_a)
+		branch.parent_union = other_federation
+		with self.assertRaisesRegex(frappe.PermissionError, "outside it"):
+			branch.save()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Union", self.branch_a, "parent_union"), self.federation)
+		self.assertEqual(frappe.db.get_value("Union", self.workplace, "parent_union"), self.branch_b)
+
 	def test_a_union_with_cases_cannot_be_deleted(self):
 		frappe.get_doc(
 			{"doctype": "Grievance", "subject": "Keeps union", "owning_union": self.workplace}

@@ -4,7 +4,7 @@
 from frappe.utils.nestedset import NestedSet
 
 from unioncase.hierarchy.ancestry import refresh_case_ancestry
-from unioncase.hierarchy.placement import validate_union_level
+from unioncase.hierarchy.placement import validate_move_in_scope, validate_union_level
 from unioncase.hierarchy.scope import clear_scope_cache
 from unioncase.hierarchy.tree import validate_no_cycle
 
@@ -15,6 +15,7 @@ class Union(NestedSet):
 	def validate(self):
 		validate_no_cycle(self, self.nsm_parent_field)
 		validate_union_level(self)
+		validate_move_in_scope(self)
 		self.flags.scope_changed = self.is_new() or self.has_value_changed(self.nsm_parent_field)
 		self.flags.cases_move = not self.is_new() and (
 			self.has_value_changed(self.nsm_parent_field) or self.has_value_changed("level")
