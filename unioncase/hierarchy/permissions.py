@@ -70,7 +70,7 @@ def union_query(user=None, doctype=None):
 def has_scoped_permission(doc, ptype=None, user=None, debug=False):
 	"""Refuse a document outside the user's subtree; True leaves the decision to the role permissions.
 
-	(Controller hooks can only deny, and v16 reads None as a denial, so "no objection" is True.)
+	(Controller hooks can only deny; newer Frappe reads None as a denial, so "no objection" is True.)
 	"""
 	unions = allowed_unions(user, doc.doctype)
 	if unions is None:
