@@ -149,6 +149,22 @@ class TestPermissionMatrix(IntegrationTestCase):
 			with self.subTest(user=email):
 				self.assertEqual(readable, expected_unions(email))
 
+	def test_rest_client_get_value(self):
+		def probe(email):
+			readable = set()
+			for union, name in self.cases.items():
+				response = self.sessions[email].get(
+					"/api/method/frappe.client.get_value",
+					doctype="Grievance",
+					filters={"name": name},
+					fieldname="subject",
+				)
+				if response.status_code == 200 and (response.json().get("message") or {}).get("subject"):
+					readable.add(union)
+			return readable
+
+		self.check_cases("frappe.client.get_value", probe)
+
 	def test_rest_counts(self):
 		session_get = lambda email, path, **params: self.sessions[email].get(path, **params).json()  # noqa: E731
 		self.check_counts(
