@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from monoframe_compat.site import enter_site, read_env
+from monoframe_compat.site import ensure_database_user, enter_site, read_env
 
 SITE_DIR = Path(__file__).resolve().parent / "sites" / "test"
 _server: subprocess.Popen | None = None
@@ -24,6 +24,7 @@ def pytest_configure(config):
 	if not (SITE_DIR / ".env").exists():
 		sys.exit("No test site: run scripts/test.sh, which prepares sites/test before pytest.")
 	enter_site(SITE_DIR)
+	ensure_database_user(read_env(SITE_DIR))  # another checkout may have prepared the same database
 	port = read_env(SITE_DIR)["SERVER_PORT"]
 	url = f"http://127.0.0.1:{port}"
 	with socket.socket() as probe:

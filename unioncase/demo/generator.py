@@ -864,7 +864,8 @@ def _person_name(rng: random.Random, province: str, female: bool) -> str:
 
 
 def _phone(rng: random.Random) -> str:
-	return f"+62-{rng.choice(MOBILE_PREFIXES)}{rng.randint(1000000, 99999999):08d}"
+	# E.164, as the app stores numbers (unioncase/intake/phone.py)
+	return f"+62{rng.choice(MOBILE_PREFIXES)}{rng.randint(1000000, 99999999):08d}"
 
 
 def _email(rng: random.Random, full_name: str) -> str:

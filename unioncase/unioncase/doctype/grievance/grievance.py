@@ -5,6 +5,7 @@ import frappe
 from frappe.model.document import Document
 
 from unioncase.hierarchy.placement import validate_grievance
+from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.anonymity import strip_reporter_identity
 from unioncase.workflows.status import set_status_dates
 
@@ -13,6 +14,7 @@ class Grievance(Document):
 	def validate(self):
 		strip_reporter_identity(self)
 		validate_grievance(self)
+		self.reporter_phone = normalize_phone(self.reporter_phone, "Reporter Phone")
 		set_status_dates(self)
 
 

@@ -34,3 +34,10 @@ class TestUnionMember(IntegrationTestCase):
 			workplace_union=self.workplace, consent_given=1, consent_text_version="v1"
 		).insert()
 		self.assertIsNotNone(member.consent_given_on)
+
+	def test_phone_numbers_are_stored_as_whatsapp_ids(self):
+		for typed in ("0812-3456-7890", "+62 812 3456 7890", "62 812 3456 7890"):
+			member = self.new_member(workplace_union=self.workplace, phone=typed).insert()
+			self.assertEqual(member.phone, "+6281234567890")
+		with self.assertRaisesRegex(frappe.ValidationError, "is not a valid phone number"):
+			self.new_member(workplace_union=self.workplace, phone="12345").insert()

@@ -1,0 +1,1 @@
+"""How workers reach UnionCase: the channels' shared pieces."""
