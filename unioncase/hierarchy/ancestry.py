@@ -9,15 +9,10 @@ from collections import defaultdict
 
 import frappe
 
-from unioncase.hierarchy.scope import UNION
+from unioncase.hierarchy.scope import LEVELS, UNION
 
 # Where a union of each level appears on a case it (or a union below it) owns.
-LEVEL_COLUMNS = {
-	"Confederation": "confederation",
-	"Federation": "federation",
-	"Branch": "branch",
-	"Workplace Union": "owning_union",
-}
+LEVEL_COLUMNS = dict(zip(LEVELS, ("confederation", "federation", "branch", "owning_union"), strict=True))
 ANCESTRY_COLUMNS = ("confederation", "federation", "branch")
 
 
