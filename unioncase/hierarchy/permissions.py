@@ -28,8 +28,12 @@ def scope_condition(doctype: str, user: str | None = None) -> str:
 		return ""
 	if not unions:
 		return "1=0"
+	return in_condition(doctype, SCOPE_FIELDS[doctype], unions)
+
+
+def in_condition(doctype: str, column: str, unions: list[str]) -> str:
 	values = ", ".join(frappe.db.escape(union, percent=False) for union in unions)
-	return f"`tab{doctype}`.`{SCOPE_FIELDS[doctype]}` in ({values})"
+	return f"`tab{doctype}`.`{column}` in ({values})"
 
 
 def grievance_query(user=None, doctype=None):
@@ -50,13 +54,9 @@ def grievance_query(user=None, doctype=None):
 	unions_by_column = defaultdict(list)
 	for attachment in attachments:
 		column = "owning_union" if attachment.hide_descendants else LEVEL_COLUMNS[attachment.level]
-		unions_by_column[column].append(frappe.db.escape(attachment.union_name, percent=False))
-	return "({})".format(
-		" or ".join(
-			f"`tabGrievance`.`{column}` in ({', '.join(values)})"
-			for column, values in unions_by_column.items()
-		)
-	)
+		unions_by_column[column].append(attachment.union_name)
+	conditions = (in_condition("Grievance", column, unions) for column, unions in unions_by_column.items())
+	return "({})".format(" or ".join(conditions))
 
 
 def union_member_query(user=None, doctype=None):
