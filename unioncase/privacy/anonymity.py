@@ -1,6 +1,8 @@
 """An anonymous report keeps no identity, whatever the form or channel sent along."""
 
-REPORTER_IDENTITY_FIELDS = ("member", "reporter_name", "reporter_phone", "reporter_email")
+from unioncase.privacy.identity import IDENTITY_FIELDS
+
+REPORTER_IDENTITY_FIELDS = IDENTITY_FIELDS["Grievance"]
 
 
 def strip_reporter_identity(doc):
