@@ -39,3 +39,7 @@ user_data_fields = [
 		"personal_fields": ["reporter_name", "reporter_phone"],
 	},
 ]
+
+scheduler_events = {
+	"daily": ["unioncase.privacy.retention.apply_retention_policy"],
+}
