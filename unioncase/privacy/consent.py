@@ -65,6 +65,19 @@ def record_consent(doc, text_version: str, given_on=None):
 
 def validate_consent(doc):
 	"""Run from the validate of Grievance and Union Member."""
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	if before and before.consent_given and not doc.consent_given:
+		if doc.doctype == MEMBER:
+			frappe.throw(
+				_(
+					"Use Withdraw Consent to withdraw a member's consent: it also removes their identity "
+					"from the cases they reported."
+				),
+				title=_("Withdraw consent"),
+			)
+		doc.consent_withdrawn_on = now_datetime()
+	if doc.consent_given and not (before and before.consent_given):
+		doc.consent_withdrawn_on = None
 	if doc.consent_given:
 		if not doc.consent_text_version:
 			frappe.throw(
@@ -89,10 +102,12 @@ def names_reporter(doc) -> bool:
 	return any(doc.get(field) for field in IDENTITY_FIELDS[doc.doctype])
 
 
-def log_consent_given(doc):
-	"""Run from on_update: a Consent Event each time consent is newly given (or given to a new text)."""
+def log_consent_change(doc):
+	"""Run from on_update: a Consent Event each time consent is given (again, or to a new text) or withdrawn."""
 	before = doc.get_doc_before_save()
 	if not doc.consent_given:
+		if before and before.consent_given:
+			add_consent_event(doc.doctype, doc.name, "Withdrawn", event_on=doc.consent_withdrawn_on)
 		return
 	if (
 		before

@@ -8,6 +8,7 @@ What each kind of data becomes (one rule for retention, withdrawal and erasure):
   under the retention policy and on erasure; kept on withdrawal, where the case may still be open.
 - comments and communications on the case: deleted (they quote the worker); attachments: deleted
   when the policy says so (always on erasure); Frappe's Deleted Document copy is not kept.
+- the global search entry (where an admin indexed case fields): removed.
 - Version rows (the change history): kept, with the old and new values of every redacted field
   replaced by the marker, so the history of states and dates survives without the values.
 - statistics stay: kind, category, severity, unions, employer, dates, workers affected, gender,
@@ -63,6 +64,7 @@ def redact_case(
 	if withdrawn_on:
 		values.update({"consent_given": 0, "consent_withdrawn_on": withdrawn_on})
 	frappe.db.set_value(GRIEVANCE, name, values, update_modified=False)
+	forget_in_global_search(GRIEVANCE, name)
 	counts = {"versions_scrubbed": scrub_versions(GRIEVANCE, name, redacted, marker)}
 	if delete_comments:
 		counts["comments_deleted"] = delete_comments_of(GRIEVANCE, name)
@@ -81,6 +83,7 @@ def redact_member(name: str, rule: str, run_id: str | None = None) -> str:
 	redacted = list(values)
 	values.update({"redacted_on": now_datetime(), "_comments": None})
 	frappe.db.set_value(MEMBER, name, values, update_modified=False)
+	forget_in_global_search(MEMBER, name)
 	counts = {
 		"versions_scrubbed": scrub_versions(MEMBER, name, redacted, marker),
 		"comments_deleted": delete_comments_of(MEMBER, name),
@@ -105,6 +108,13 @@ def redact_member_cases(member: str, rule: str, run_id: str | None = None, withd
 			withdrawn_on=withdrawn_on,
 		)
 	return len(cases)
+
+
+def forget_in_global_search(doctype: str, name: str):
+	"""Drop the search index entry, which holds the old text where an admin indexed these fields."""
+	from frappe.utils.global_search import delete_for_document
+
+	delete_for_document(frappe._dict(doctype=doctype, name=name))
 
 
 def scrub_versions(doctype: str, name: str, fields: list[str], marker: str) -> int:

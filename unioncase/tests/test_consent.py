@@ -199,3 +199,24 @@ class TestConsent(IntegrationTestCase):
 		frappe.set_user(email)
 		with self.assertRaises(frappe.PermissionError):
 			withdraw_consent(other.name)
+
+	def test_consent_is_withdrawn_from_a_member_only_through_withdrawal(self):
+		member = make_member()
+		member.consent_given = 0
+		with self.assertRaisesRegex(frappe.ValidationError, "Use Withdraw Consent"):
+			member.save()
+
+	def test_unticking_consent_on_a_case_is_a_withdrawal(self):
+		case = make_case(None, reporter_name="Budi Santoso")
+		case.consent_given = 0
+		with self.assertRaisesRegex(frappe.ValidationError, "needs their consent"):
+			case.save()  # the case would keep a name without consent
+		case.reload()
+		case.update({"consent_given": 0, "reporter_name": None}).save()
+		self.assertTrue(case.consent_withdrawn_on)
+		self.assertEqual([e.event for e in consent_history("Grievance", case.name)], ["Given", "Withdrawn"])
+		record_consent(case, self.text).save()
+		self.assertIsNone(case.consent_withdrawn_on)
+		self.assertEqual(
+			[e.event for e in consent_history("Grievance", case.name)], ["Given", "Withdrawn", "Given"]
+		)

@@ -91,6 +91,11 @@ class TestRetention(IntegrationTestCase):
 				"reference_name": case.name,
 			}
 		).insert(ignore_permissions=True)
+		# what Frappe writes where an admin put case subjects in global search
+		frappe.db.sql(
+			"insert into __global_search (doctype, name, title, content, published) values (%s, %s, %s, %s, 0)",
+			("Grievance", case.name, case.subject, f"Subject : {NAME}"),
+		)
 		frappe.get_doc(
 			{
 				"doctype": "File",

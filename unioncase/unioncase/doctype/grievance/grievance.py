@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from unioncase.hierarchy.placement import validate_grievance
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.anonymity import strip_reporter_identity
-from unioncase.privacy.consent import log_consent_given, validate_consent
+from unioncase.privacy.consent import log_consent_change, validate_consent
 from unioncase.workflows.status import set_status_dates
 
 
@@ -20,7 +20,7 @@ class Grievance(Document):
 		validate_consent(self)
 
 	def on_update(self):
-		log_consent_given(self)
+		log_consent_change(self)
 
 
 def on_doctype_update():

@@ -5,7 +5,7 @@ from frappe.model.document import Document
 
 from unioncase.hierarchy.placement import validate_member
 from unioncase.intake.phone import normalize_phone
-from unioncase.privacy.consent import log_consent_given, validate_consent
+from unioncase.privacy.consent import log_consent_change, validate_consent
 
 
 class UnionMember(Document):
@@ -15,4 +15,4 @@ class UnionMember(Document):
 		validate_consent(self)
 
 	def on_update(self):
-		log_consent_given(self)
+		log_consent_change(self)
