@@ -6,8 +6,9 @@ What each kind of data becomes (one rule for retention, withdrawal and erasure):
   points at the person. A member record keeps a placeholder name (the field is mandatory).
 - case text (subject, description, remedy, closure notes) may name the worker: replaced by a marker
   under the retention policy and on erasure; kept on withdrawal, where the case may still be open.
-- comments and communications on the case: deleted (they quote the worker); attachments: deleted
-  when the policy says so (always on erasure); Frappe's Deleted Document copy is not kept.
+- comments (all types) and communications on the case: deleted (they quote the worker);
+  attachments: deleted when the policy says so (always on erasure), files removed from disk, no
+  Deleted Document copy kept.
 - the global search entry (where an admin indexed case fields): removed.
 - Version rows (the change history): kept, with the old and new values of every redacted field
   replaced by the marker, so the history of states and dates survives without the values.
@@ -66,11 +67,11 @@ def redact_case(
 	frappe.db.set_value(GRIEVANCE, name, values, update_modified=False)
 	forget_in_global_search(GRIEVANCE, name)
 	counts = {"versions_scrubbed": scrub_versions(GRIEVANCE, name, redacted, marker)}
+	if delete_attachments:  # first: deleting a file adds an "Attachment Removed" comment naming it
+		counts["files_deleted"] = delete_files_of(GRIEVANCE, name)
 	if delete_comments:
 		counts["comments_deleted"] = delete_comments_of(GRIEVANCE, name)
 		counts["communications_deleted"] = delete_communications_of(GRIEVANCE, name)
-	if delete_attachments:
-		counts["files_deleted"] = delete_files_of(GRIEVANCE, name)
 	return write_log(GRIEVANCE, name, rule, redacted, run_id, counts)
 
 
@@ -86,9 +87,9 @@ def redact_member(name: str, rule: str, run_id: str | None = None) -> str:
 	forget_in_global_search(MEMBER, name)
 	counts = {
 		"versions_scrubbed": scrub_versions(MEMBER, name, redacted, marker),
+		"files_deleted": delete_files_of(MEMBER, name),
 		"comments_deleted": delete_comments_of(MEMBER, name),
 		"communications_deleted": delete_communications_of(MEMBER, name),
-		"files_deleted": delete_files_of(MEMBER, name),
 	}
 	return write_log(MEMBER, name, rule, redacted, run_id, counts)
 
@@ -145,15 +146,21 @@ def scrub_changes(data: dict, fields: set[str], marker: str) -> bool:
 
 
 def delete_comments_of(doctype: str, name: str) -> int:
+	"""Every comment on the document (typed notes, but also "Attachment Removed" and the like naming files).
+
+	Rows are deleted directly: nothing links to a comment, and frappe.delete_doc would queue one
+	background job per row (delete_dynamic_links), which floods the queue on a large batch.
+	"""
 	comments = frappe.get_all(
 		"Comment", filters={"reference_doctype": doctype, "reference_name": name}, pluck="name"
 	)
-	for comment in comments:
-		frappe.delete_doc("Comment", comment, ignore_permissions=True, force=True, delete_permanently=True)
+	if comments:
+		frappe.db.delete("Comment", {"name": ["in", comments]})
 	return len(comments)
 
 
 def delete_communications_of(doctype: str, name: str) -> int:
+	"""Emails and messages about the document, with their timeline links and attachments."""
 	communications = set(
 		frappe.get_all(
 			"Communication", filters={"reference_doctype": doctype, "reference_name": name}, pluck="name"
@@ -166,14 +173,19 @@ def delete_communications_of(doctype: str, name: str) -> int:
 			pluck="parent",
 		)
 	)
+	if not communications:
+		return 0
 	for communication in communications:
-		frappe.delete_doc(
-			"Communication", communication, ignore_permissions=True, force=True, delete_permanently=True
-		)
+		delete_files_of("Communication", communication)
+	names = ["in", list(communications)]
+	frappe.db.delete("Communication Link", {"parenttype": "Communication", "parent": names})
+	frappe.db.delete("Comment", {"reference_doctype": "Communication", "reference_name": names})
+	frappe.db.delete("Communication", {"name": names})
 	return len(communications)
 
 
 def delete_files_of(doctype: str, name: str) -> int:
+	"""Attachments, through File's own deletion so the file leaves the disk (unless another record shares it)."""
 	files = frappe.get_all(
 		"File", filters={"attached_to_doctype": doctype, "attached_to_name": name}, pluck="name"
 	)
