@@ -87,7 +87,12 @@ def validate_consent(doc):
 			)
 		if not doc.consent_given_on:
 			doc.consent_given_on = now_datetime()
-	elif doc.doctype == "Grievance" and not doc.is_anonymous and names_reporter(doc):
+	elif (
+		doc.doctype == "Grievance"
+		and not doc.is_anonymous
+		and names_reporter(doc)
+		and identity_touched(doc, before)
+	):
 		frappe.throw(
 			_(
 				"This case names its reporter, so it needs their consent: read them the consent text and "
@@ -100,6 +105,16 @@ def validate_consent(doc):
 
 def names_reporter(doc) -> bool:
 	return any(doc.get(field) for field in IDENTITY_FIELDS[doc.doctype])
+
+
+def identity_touched(doc, before) -> bool:
+	"""A new case, a changed identity or consent just removed; cases from before consent was recorded
+	can still be worked on (retention clears them in time)."""
+	if not before:
+		return True
+	return bool(before.consent_given) or any(
+		doc.get(field) != before.get(field) for field in IDENTITY_FIELDS[doc.doctype]
+	)
 
 
 def log_consent_change(doc):

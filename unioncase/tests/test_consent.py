@@ -222,3 +222,17 @@ class TestConsent(IntegrationTestCase):
 		self.assertEqual(
 			[e.event for e in consent_history("Grievance", case.name)], ["Given", "Withdrawn", "Given"]
 		)
+
+	def test_cases_from_before_consent_was_recorded_can_still_be_worked_on(self):
+		case = make_case(None, reporter_name="Budi Santoso")
+		frappe.db.set_value(  # as on a site upgraded from a version without consent fields
+			"Grievance",
+			case.name,
+			{"consent_given": 0, "consent_text_version": None, "consent_given_on": None},
+		)
+		case = frappe.get_doc("Grievance", case.name)
+		case.severity = "Critical"
+		case.save()
+		case.reporter_name = "Budi S."
+		with self.assertRaisesRegex(frappe.ValidationError, "needs their consent"):
+			case.save()
