@@ -236,3 +236,17 @@ class TestConsent(IntegrationTestCase):
 		case.reporter_name = "Budi S."
 		with self.assertRaisesRegex(frappe.ValidationError, "needs their consent"):
 			case.save()
+
+	def test_withdrawal_over_rest(self):
+		email = make_website_user(f"worker-{frappe.generate_hash(length=6)}@example.org")
+		member = make_member(email=email)
+		case = make_case(member.name)
+		frappe.db.commit()  # the server sees the member; releases this class's locks
+		method = "/api/method/unioncase.privacy.consent.withdraw_consent"
+		refused = RestSession(OUT_OF_SCOPE).post(method, member=member.name)
+		self.assertEqual(refused.status_code, 403, refused.text)
+		response = RestSession(email).post(method, member=member.name)
+		self.assertEqual(response.status_code, 200, response.text)
+		self.assertEqual(response.json()["message"]["cases_redacted"], 1)
+		frappe.db.commit()  # a fresh snapshot: read what the server committed
+		self.assertIsNone(frappe.db.get_value("Grievance", case.name, "member"))
