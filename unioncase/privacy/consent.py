@@ -113,7 +113,7 @@ def identity_touched(doc, before) -> bool:
 	if not before:
 		return True
 	return bool(before.consent_given) or any(
-		doc.get(field) != before.get(field) for field in IDENTITY_FIELDS[doc.doctype]
+		(doc.get(field) or None) != (before.get(field) or None) for field in IDENTITY_FIELDS[doc.doctype]
 	)
 
 

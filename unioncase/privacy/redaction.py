@@ -60,10 +60,12 @@ def redact_case(
 	if case_text:
 		values.update(dict.fromkeys(CASE_TEXT_FIELDS, marker))
 	redacted = list(values)
-	values["redacted_on"] = now_datetime()
 	values["_comments"] = None  # the cached last comments shown in the list view
 	if withdrawn_on:
+		# not marked redacted: the retention policy still has the case text to clear later
 		values.update({"consent_given": 0, "consent_withdrawn_on": withdrawn_on})
+	else:
+		values["redacted_on"] = now_datetime()
 	frappe.db.set_value(GRIEVANCE, name, values, update_modified=False)
 	forget_in_global_search(GRIEVANCE, name)
 	counts = {"versions_scrubbed": scrub_versions(GRIEVANCE, name, redacted, marker)}
