@@ -251,3 +251,11 @@ class TestConsent(IntegrationTestCase):
 		self.assertEqual(response.json()["message"]["cases_redacted"], 1)
 		frappe.db.commit()  # a fresh snapshot: read what the server committed
 		self.assertIsNone(frappe.db.get_value("Grievance", case.name, "member"))
+
+	def test_upgraded_sites_members_point_at_the_installed_text(self):
+		from unioncase.patches.v0_1 import default_consent_texts
+
+		member = make_member()
+		frappe.db.set_value("Union Member", member.name, "consent_text_version", "v1")  # the old free text
+		default_consent_texts.execute()
+		self.assertEqual(frappe.db.get_value("Union Member", member.name, "consent_text_version"), "v1-id")
