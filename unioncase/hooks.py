@@ -26,16 +26,30 @@ override_whitelisted_methods = {
 	"frappe.utils.global_search.search": "unioncase.hierarchy.api.global_search",
 }
 
-# Frappe's personal-data tooling (deletion requests, downloads) knows where members' data lives.
+# Frappe's personal-data tooling (deletion and download requests): where workers' data lives, matched
+# by email. UnionCase completes both flows in unioncase.privacy.erasure (doc_events below).
 user_data_fields = [
 	{
 		"doctype": "Union Member",
-		"match_field": "email",
-		"personal_fields": ["full_name", "phone", "national_id", "address", "date_of_birth"],
+		"filter_by": "email",
+		"redact_fields": ["full_name", "phone", "national_id", "address", "date_of_birth"],
 	},
 	{
 		"doctype": "Grievance",
-		"match_field": "reporter_email",
-		"personal_fields": ["reporter_name", "reporter_phone"],
+		"filter_by": "reporter_email",
+		"redact_fields": ["reporter_name", "reporter_phone"],
 	},
 ]
+
+doc_events = {
+	"Personal Data Deletion Request": {
+		"on_change": "unioncase.privacy.erasure.on_deletion_request_change",
+	},
+	"Personal Data Download Request": {
+		"after_insert": "unioncase.privacy.erasure.on_download_request_insert",
+	},
+}
+
+scheduler_events = {
+	"daily": ["unioncase.privacy.retention.apply_retention_policy"],
+}

@@ -234,6 +234,16 @@ def patch_test_result(result):
 	warnings.DeprecationWarning = DeprecationWarning
 
 
+def patch_utils(utils):
+	original_get_assets_json = utils.get_assets_json
+
+	def get_assets_json():
+		# No Desk build, so no assets/assets.json: styled emails look bundles up in {} as Frappe's would.
+		return original_get_assets_json() or {}
+
+	utils.get_assets_json = get_assets_json
+
+
 def make_test_generators():
 	module = types.ModuleType("monoframe.tests.utils.generators")
 
@@ -249,6 +259,7 @@ MODULE_PATCHES = {
 	"monoframe.installer": patch_installer,
 	"monoframe.model.sync": patch_sync,
 	"monoframe.patches": patch_patches,
+	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,

@@ -801,13 +801,14 @@ SEVERITY_WEIGHTS = ((35, 45, 17, 3), (15, 45, 32, 8), (3, 25, 45, 27))
 # Arrivals per hour of the day (local time): offices open 08:00-17:00, WhatsApp keeps evenings busy.
 HOURLY_PROFILE = (1, 1, 1, 1, 1, 2, 4, 7, 10, 10, 10, 10, 8, 10, 10, 10, 9, 7, 6, 6, 5, 4, 2, 1)
 
+DEMO_CONSENT_TEXT = "v1-id"  # installed by unioncase.privacy.consent.make_default_consent_texts
 GRIEVANCE_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "kind", "subject", "status",
 	"severity", "owning_union", "workplace_union", "employer", "channel", "category", "workers_affected",
 	"description", "incident_date", "received_on", "due_date", "resolved_on", "reporter_type", "is_anonymous",
 	"member", "reporter_name", "reporter_phone", "reporter_email", "reporter_gender", "outcome", "remedy",
 	"back_pay_recovered", "workers_benefited", "satisfaction_rating", "closure_notes", "branch", "federation",
-	"confederation",
+	"confederation", "consent_given", "consent_text_version", "consent_given_on",
 )
 TAG_LINK_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
@@ -1326,6 +1327,8 @@ class CaseFactory:
 			wp["parent_union"] if owning_level < 2 else None,
 			federation,
 			self.confederation,
+			# a named reporter was read the consent text at intake (privacy/consent.py)
+			*((1, DEMO_CONSENT_TEXT, received) if member or reporter_name else (0, None, None)),
 		)
 		return row, tags
 
@@ -1471,7 +1474,7 @@ def _insert_members(plan: dict):
 				"owner": "Administrator",
 				"docstatus": 0,
 				"idx": 0,
-				"consent_text_version": "v1" if m["consent_given"] else None,
+				"consent_text_version": DEMO_CONSENT_TEXT if m["consent_given"] else None,
 				"consent_given_on": joined if m["consent_given"] else None,
 			}
 			rows.append(tuple(record[f] for f in fields))

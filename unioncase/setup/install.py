@@ -5,12 +5,15 @@ from pathlib import Path
 
 import frappe
 
+from unioncase.privacy.consent import make_default_consent_texts
+
 CATEGORY_ROOT = "All Grievance Categories"
 DEFAULT_DATA = Path(__file__).with_name("default_data.json")
 
 
 def after_install():
 	make_default_records()
+	make_default_consent_texts()
 
 
 def make_default_records():

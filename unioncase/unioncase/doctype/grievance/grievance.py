@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from unioncase.hierarchy.placement import validate_grievance
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.anonymity import strip_reporter_identity
+from unioncase.privacy.consent import log_consent_change, validate_consent
 from unioncase.workflows.status import set_status_dates
 
 
@@ -16,6 +17,10 @@ class Grievance(Document):
 		validate_grievance(self)
 		self.reporter_phone = normalize_phone(self.reporter_phone, "Reporter Phone")
 		set_status_dates(self)
+		validate_consent(self)
+
+	def on_update(self):
+		log_consent_change(self)
 
 
 def on_doctype_update():

@@ -4,6 +4,7 @@
 import frappe
 
 from unioncase.compat import IntegrationTestCase
+from unioncase.privacy.consent import current_consent_text, record_consent
 from unioncase.tests.hierarchy_data import make_union
 
 
@@ -51,7 +52,8 @@ class TestGrievance(IntegrationTestCase):
 			).insert()
 
 	def test_workplace_and_employer_follow_from_member_and_union(self):
-		case = self.new_case(owning_union=self.branch, member=self.member.name).insert()
+		case = self.new_case(owning_union=self.branch, member=self.member.name)
+		case = record_consent(case, current_consent_text()).insert()
 		self.assertEqual(case.workplace_union, self.workplace)
 		self.assertEqual(case.employer, self.employer)
 		case_at_workplace = self.new_case(owning_union=self.workplace).insert()

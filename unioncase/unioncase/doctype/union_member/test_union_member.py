@@ -4,6 +4,7 @@
 import frappe
 
 from unioncase.compat import IntegrationTestCase
+from unioncase.privacy.consent import current_consent_text
 from unioncase.tests.hierarchy_data import make_union
 
 
@@ -31,7 +32,7 @@ class TestUnionMember(IntegrationTestCase):
 
 	def test_consent_is_timestamped(self):
 		member = self.new_member(
-			workplace_union=self.workplace, consent_given=1, consent_text_version="v1"
+			workplace_union=self.workplace, consent_given=1, consent_text_version=current_consent_text()
 		).insert()
 		self.assertIsNotNone(member.consent_given_on)
 
