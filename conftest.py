@@ -53,6 +53,7 @@ def pytest_configure(config):
 	frappe.connect()
 	frappe.flags.in_test = True
 	frappe.clear_cache()  # hooks and metadata as the code on disk has them now
+	empty_job_queues()
 	frappe.set_user("Administrator")
 	for _ in range(100):
 		if _server.poll() is not None:
@@ -64,6 +65,14 @@ def pytest_configure(config):
 			if getattr(error, "code", None):  # answered, even if with an HTTP error
 				break
 			time.sleep(0.1)
+
+
+def empty_job_queues():
+	"""Drop jobs earlier runs queued: no worker serves the test site, and a full queue refuses new jobs."""
+	from frappe.utils.background_jobs import get_queues
+
+	for queue in get_queues():
+		queue.empty()
 
 
 def pytest_unconfigure(config):
