@@ -13,17 +13,22 @@ permission_query_conditions = {
 	"Grievance": "unioncase.hierarchy.permissions.grievance_query",
 	"Union Member": "unioncase.hierarchy.permissions.union_member_query",
 	"Union": "unioncase.hierarchy.permissions.union_query",
+	# Frappe gives a Workflow Action to every holder of the role; only those who may read the case see it.
+	"Workflow Action": "unioncase.workflows.assignment.workflow_action_query",
 }
 
 has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union Member": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union": "unioncase.hierarchy.permissions.has_scoped_permission",
+	"Workflow Action": "unioncase.workflows.assignment.workflow_action_permission",
 }
 
 override_whitelisted_methods = {
 	"frappe.client.get_count": "unioncase.hierarchy.api.get_count",
 	"frappe.utils.global_search.search": "unioncase.hierarchy.api.global_search",
+	# says why a case action is refused (stage, owner, level) instead of "Not a valid Workflow Action"
+	"frappe.model.workflow.apply_workflow": "unioncase.workflows.actions.apply_workflow",
 }
 
 # Frappe's personal-data tooling (deletion requests, downloads) knows where members' data lives.
@@ -39,3 +44,14 @@ user_data_fields = [
 		"personal_fields": ["reporter_name", "reporter_phone"],
 	},
 ]
+
+
+# The case lifecycle: per-union assignment rules follow the officials attached to each union, and
+# nobody is assigned a case outside their part of the hierarchy.
+doc_events = {
+	"User Permission": {
+		"on_update": "unioncase.workflows.assignment.on_user_permission_change",
+		"after_delete": "unioncase.workflows.assignment.on_user_permission_change",
+	},
+	"ToDo": {"validate": "unioncase.workflows.assignment.validate_todo_scope"},
+}

@@ -100,3 +100,18 @@ def validate_grievance(doc):
 		)
 	if not doc.employer:
 		doc.employer = frappe.db.get_value(UNION, doc.workplace_union, "employer")
+
+
+def refuse_delete_with_open_cases(union: str):
+	"""A union is not deleted while it still handles open cases (they would lose their owner)."""
+	open_cases = frappe.db.count("Grievance", {"owning_union": union, "status": "Open"}) + frappe.db.count(
+		"Grievance", {"workplace_union": union, "owning_union": ["!=", union], "status": "Open"}
+	)
+	if open_cases:
+		frappe.throw(
+			_(
+				"{0} still has {1} open cases. Resolve them or move them to another union before deleting it."
+			).format(frappe.bold(union), open_cases),
+			frappe.LinkExistsError,
+			title=_("Union has open cases"),
+		)

@@ -5,12 +5,15 @@ from pathlib import Path
 
 import frappe
 
+from unioncase.workflows.install import install_lifecycle
+
 CATEGORY_ROOT = "All Grievance Categories"
 DEFAULT_DATA = Path(__file__).with_name("default_data.json")
 
 
 def after_install():
 	make_default_records()
+	install_lifecycle()
 
 
 def make_default_records():

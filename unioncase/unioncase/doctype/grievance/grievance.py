@@ -7,15 +7,20 @@ from frappe.model.document import Document
 from unioncase.hierarchy.placement import validate_grievance
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.anonymity import strip_reporter_identity
+from unioncase.workflows.stages import after_stage_change, apply_stage_change
 from unioncase.workflows.status import set_status_dates
 
 
 class Grievance(Document):
 	def validate(self):
 		strip_reporter_identity(self)
+		apply_stage_change(self)
 		validate_grievance(self)
 		self.reporter_phone = normalize_phone(self.reporter_phone, "Reporter Phone")
 		set_status_dates(self)
+
+	def on_update(self):
+		after_stage_change(self)
 
 
 def on_doctype_update():
