@@ -138,6 +138,19 @@ def announce_hop(doc, hop):
 			{"assign_to": officials, "doctype": doc.doctype, "name": doc.name, "description": message},
 			ignore_permissions=True,
 		)
+	for user in officials:
+		# Frappe's assignment notice is queued until commit; this one says why, in the same transaction.
+		frappe.get_doc(
+			{
+				"doctype": "Notification Log",
+				"for_user": user,
+				"from_user": frappe.session.user,
+				"type": "Alert",
+				"document_type": doc.doctype,
+				"document_name": doc.name,
+				"subject": f"{doc.name}: {message}",
+			}
+		).insert(ignore_permissions=True)
 
 
 @frappe.whitelist(methods=["POST"])
