@@ -117,6 +117,8 @@ class TestLifecycle(IntegrationTestCase):
 				self.assertFalse(workflow_actions(outsider))
 		# the sibling branch cannot read the case; the parent branch can; the hop is in the timeline
 		self.assertFalse(frappe.has_permission("Grievance", doc=case.name, user=SIBLING_BRANCH_OFFICIAL))
+		# ownership decides visibility: the workplace union sees the case again once it is returned
+		self.assertFalse(frappe.has_permission("Grievance", doc=case.name, user=PUK_OFFICIAL))
 		self.assertTrue(frappe.has_permission("Grievance", doc=case.name, user=BRANCH_OFFICIAL))
 		self.assertTrue(
 			frappe.db.exists(
@@ -227,6 +229,37 @@ class TestLifecycle(IntegrationTestCase):
 		self.assertEqual(frappe.db.get_value("Workflow State", "Received", "style"), "Danger")
 		self.assertEqual(frappe.db.get_value("Kanban Board", "Grievances by Stage", "show_labels"), 0)
 
+	def test_admin_edits_survive_a_real_migrate(self):
+		"""`migrate` in its own process (DocType sync, patches) on the committed edit, like a bench upgrade."""
+		import subprocess
+		import sys
+
+		workflow = frappe.get_doc("Workflow", "Grievance Lifecycle")
+		verify = next(t for t in workflow.transitions if t.action == "Verify")
+		original_condition = verify.condition
+		verify.condition = 'doc.owning_level == "Workplace Union" and doc.severity != "Critical"'
+		workflow.save()
+		frappe.db.commit()
+		try:
+			subprocess.run(
+				[sys.executable, "-m", "monoframe_compat.site", "migrate", "--site-dir", "."],
+				check=True,
+				capture_output=True,
+				timeout=300,
+			)
+			frappe.clear_cache(doctype="Workflow")
+			conditions = frappe.get_all(
+				"Workflow Transition",
+				filters={"parent": "Grievance Lifecycle", "action": "Verify"},
+				pluck="condition",
+			)
+			self.assertIn(verify.condition, conditions)
+		finally:
+			workflow.reload()
+			next(t for t in workflow.transitions if t.name == verify.name).condition = original_condition
+			workflow.save()
+			frappe.db.commit()
+
 	def test_a_deleted_workflow_is_reinstalled_but_an_admins_own_is_kept(self):
 		frappe.db.set_value("Workflow", "Grievance Lifecycle", "workflow_name", "Grievance Lifecycle")
 		frappe.rename_doc("Workflow", "Grievance Lifecycle", "Federation Case Flow", force=True)
@@ -326,6 +359,16 @@ class TestSatisfactionRequest(IntegrationTestCase):
 			"Grievance", case.name, ["satisfaction_rating", "satisfaction_comment"]
 		)
 		self.assertEqual((rating, comment), (0.8, "Cepat ditangani"))
+
+	def test_the_page_is_served_light_and_translated_to_guests(self):
+		import requests
+
+		from unioncase.tests.rest_client import server_url
+
+		page = requests.get(f"{server_url()}/case-feedback?token=not-a-token&_lang=id", timeout=30)
+		self.assertEqual(page.status_code, 200)
+		self.assertIn("Tautan ini tidak valid atau sudah digunakan.", page.text)
+		self.assertNotIn("/assets/", page.text)  # no Desk or website bundles to download on a cheap phone
 
 	def test_an_anonymous_case_gets_no_request(self):
 		case = self.resolve(is_anonymous=1, reporter_email="someone@example.org")
