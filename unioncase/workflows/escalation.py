@@ -51,6 +51,17 @@ def move_ownership(doc, before, transition):
 		)
 
 
+def originating_union(doc) -> str | None:
+	"""The bottom of the escalation chain still open (hops not yet returned), else the owning union."""
+	chain = []
+	for hop in doc.escalations:
+		if hop.direction == ESCALATED_DIRECTION:
+			chain.append(hop.from_union)
+		elif chain:
+			chain.pop()
+	return chain[0] if chain else doc.owning_union
+
+
 def record_hop(doc, direction: str, to_union: str):
 	reason = (doc.escalation_reason or "").strip()
 	if not reason:
@@ -114,7 +125,8 @@ def officials_of(union: str) -> list[str]:
 
 
 def announce_hop(doc, hop):
-	"""Timeline comment, then ToDo and notification for the new owner's officials; old owners' ToDos close."""
+	"""Timeline comment, ToDo and notification for the new owner's officials; ToDos of those who may
+	no longer work on the case close (the union it came from keeps only read access)."""
 	from frappe.desk.form import assign_to
 
 	message = (
@@ -128,7 +140,7 @@ def announce_hop(doc, hop):
 		filters={"reference_type": doc.doctype, "reference_name": doc.name, "status": "Open"},
 		pluck="allocated_to",
 	):
-		if not frappe.has_permission(doc.doctype, doc=doc, user=todo):
+		if not frappe.has_permission(doc.doctype, "write", doc=doc, user=todo):
 			assign_to.remove(doc.doctype, doc.name, todo, ignore_permissions=True)
 	officials = [
 		user for user in officials_of(hop.to_union) if frappe.has_permission(doc.doctype, doc=doc, user=user)

@@ -100,7 +100,8 @@ def workflow_doc(workflow: dict) -> dict:
 
 
 def fill_case_stages(workflow: dict):
-	"""Existing cases enter the stage matching their status (not all "Received"), and carry their level."""
+	"""Cases saved without validation (existing ones, bulk demo rows) get the stage matching their
+	status (not all "Received"), their owning level and their originating union."""
 	grievance = frappe.qb.DocType("Grievance")
 	union = frappe.qb.DocType("Union")
 	first_state_of_status = {}
@@ -113,6 +114,11 @@ def fill_case_stages(workflow: dict):
 			.where(grievance.status == status)
 			.where(grievance.workflow_state.isnull() | (grievance.workflow_state == ""))
 		).run()
+	(
+		frappe.qb.update(grievance)
+		.set(grievance.originating_union, grievance.owning_union)
+		.where(grievance.originating_union.isnull())
+	).run()
 	(
 		frappe.qb.update(grievance)
 		.join(union)

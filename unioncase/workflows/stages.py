@@ -22,6 +22,7 @@ def apply_stage_change(doc):
 		escalation.refuse_self_approval(doc, before, transition)
 		escalation.move_ownership(doc, before, transition)
 		sync_status(doc)
+	doc.originating_union = escalation.originating_union(doc)
 	doc.owning_level = frappe.db.get_value(UNION, doc.owning_union, "level") if doc.owning_union else None
 	validate_closing(doc, before)
 

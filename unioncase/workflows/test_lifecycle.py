@@ -28,6 +28,14 @@ class TestLifecycle(IntegrationTestCase):
 		super().setUpClass()
 		ensure_hierarchy()
 
+	@classmethod
+	def tearDownClass(cls):
+		from frappe.cache_manager import clear_doctype_map
+
+		super().tearDownClass()
+		# Frappe caches a doctype's assignment rules; the rolled-back ones must leave that cache too.
+		clear_doctype_map("Assignment Rule", "Grievance")
+
 	def setUp(self):
 		frappe.set_user("Administrator")
 
@@ -117,8 +125,10 @@ class TestLifecycle(IntegrationTestCase):
 				self.assertFalse(workflow_actions(outsider))
 		# the sibling branch cannot read the case; the parent branch can; the hop is in the timeline
 		self.assertFalse(frappe.has_permission("Grievance", doc=case.name, user=SIBLING_BRANCH_OFFICIAL))
-		# ownership decides visibility: the workplace union sees the case again once it is returned
-		self.assertFalse(frappe.has_permission("Grievance", doc=case.name, user=PUK_OFFICIAL))
+		# the workplace union it came from follows it, read-only, and its official's ToDo is closed
+		self.assertTrue(frappe.has_permission("Grievance", doc=case.name, user=PUK_OFFICIAL))
+		self.assertFalse(frappe.has_permission("Grievance", "write", doc=case.name, user=PUK_OFFICIAL))
+		self.assertEqual(case.originating_union, PUK)
 		self.assertTrue(frappe.has_permission("Grievance", doc=case.name, user=BRANCH_OFFICIAL))
 		self.assertTrue(
 			frappe.db.exists(
@@ -212,7 +222,8 @@ class TestLifecycle(IntegrationTestCase):
 	def test_admin_edits_to_the_workflow_survive_migrate(self):
 		workflow = frappe.get_doc("Workflow", "Grievance Lifecycle")
 		workflow.transitions = [t for t in workflow.transitions if t.action != "Reopen"]
-		frappe.get_doc({"doctype": "Workflow State", "workflow_state_name": "On Hold"}).insert()
+		if not frappe.db.exists("Workflow State", "On Hold"):
+			frappe.get_doc({"doctype": "Workflow State", "workflow_state_name": "On Hold"}).insert()
 		workflow.append("states", {"state": "On Hold", "doc_status": "0", "allow_edit": "All"})
 		workflow.transitions[0].allowed = "Union Administrator"
 		workflow.save()
@@ -300,6 +311,58 @@ class TestLifecycle(IntegrationTestCase):
 			[row.user for row in frappe.get_doc("Assignment Rule", f"Grievance: {union}").users],
 			officials[1:],
 		)
+
+
+class TestEscalatedCaseOverRest(IntegrationTestCase):
+	"""Committed data (the live server sees no open transaction), removed at the end."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_hierarchy()
+
+	new_case = TestLifecycle.new_case
+	act = TestLifecycle.act
+
+	def test_escalated_case_on_every_rest_path_origin_reads_parent_writes_siblings_see_nothing(self):
+		from unioncase.tests.rest_client import RestSession
+
+		case = TestLifecycle.escalated_case(self)
+		self.act(BRANCH_OFFICIAL, case, "Accept Escalation")
+		frappe.set_user(BRANCH_OFFICIAL)
+		escalate(case.name, "Perlu perundingan tingkat federasi")  # on to the federation
+		frappe.set_user("Administrator")
+		frappe.db.commit()  # the live server sees committed data only
+		try:
+			expected = {
+				PUK_OFFICIAL: (True, False),  # the chain it came up through: read-only
+				BRANCH_OFFICIAL: (True, False),
+				FEDERATION_OFFICIAL: (True, True),  # owner
+				SIBLING_BRANCH_OFFICIAL: (False, False),
+				"t.confederation@test.unioncase.org": (True, True),
+			}
+			for user, (reads, writes) in expected.items():
+				session = RestSession(user)
+				listed = session.get(
+					"/api/resource/Grievance", filters={"name": case.name}, limit_page_length=0
+				).json()["data"]
+				document = session.get(f"/api/resource/Grievance/{case.name}")
+				count = session.get(
+					"/api/method/frappe.client.get_count", doctype="Grievance", filters={"name": case.name}
+				).json()["message"]
+				written = session.put(f"/api/resource/Grievance/{case.name}", severity="High")
+				with self.subTest(user=user):
+					self.assertEqual(
+						(bool(listed), document.status_code == 200, count), (reads, reads, int(reads))
+					)
+					self.assertEqual(
+						written.status_code == 200,
+						writes,
+						f"{user}: {written.status_code} {written.text[:150]}",
+					)
+		finally:
+			frappe.delete_doc("Grievance", case.name, force=True, ignore_permissions=True)
+			frappe.db.commit()
 
 
 class TestSatisfactionRequest(IntegrationTestCase):

@@ -26,6 +26,10 @@ class Grievance(Document):
 def on_doctype_update():
 	# Serve each scoped list of open cases in modified order: <level column> = X AND status = ...
 	frappe.db.add_index("Grievance", ["owning_union", "status", "modified"], "owning_union_status_modified")
+	# A workplace union's officials: the cases it owns or escalated (unioncase.hierarchy.permissions)
+	frappe.db.add_index(
+		"Grievance", ["originating_union", "status", "modified"], "originating_union_status_modified"
+	)
 	for column in ("branch", "federation", "confederation"):
 		# owning_union last: Frappe's own User Permission check on it is then answered from the index
 		frappe.db.add_index(
