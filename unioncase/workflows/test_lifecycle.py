@@ -313,58 +313,6 @@ class TestLifecycle(IntegrationTestCase):
 		)
 
 
-class TestEscalatedCaseOverRest(IntegrationTestCase):
-	"""Committed data (the live server sees no open transaction), removed at the end."""
-
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		ensure_hierarchy()
-
-	new_case = TestLifecycle.new_case
-	act = TestLifecycle.act
-
-	def test_escalated_case_on_every_rest_path_origin_reads_parent_writes_siblings_see_nothing(self):
-		from unioncase.tests.rest_client import RestSession
-
-		case = TestLifecycle.escalated_case(self)
-		self.act(BRANCH_OFFICIAL, case, "Accept Escalation")
-		frappe.set_user(BRANCH_OFFICIAL)
-		escalate(case.name, "Perlu perundingan tingkat federasi")  # on to the federation
-		frappe.set_user("Administrator")
-		frappe.db.commit()  # the live server sees committed data only
-		try:
-			expected = {
-				PUK_OFFICIAL: (True, False),  # the chain it came up through: read-only
-				BRANCH_OFFICIAL: (True, False),
-				FEDERATION_OFFICIAL: (True, True),  # owner
-				SIBLING_BRANCH_OFFICIAL: (False, False),
-				"t.confederation@test.unioncase.org": (True, True),
-			}
-			for user, (reads, writes) in expected.items():
-				session = RestSession(user)
-				listed = session.get(
-					"/api/resource/Grievance", filters={"name": case.name}, limit_page_length=0
-				).json()["data"]
-				document = session.get(f"/api/resource/Grievance/{case.name}")
-				count = session.get(
-					"/api/method/frappe.client.get_count", doctype="Grievance", filters={"name": case.name}
-				).json()["message"]
-				written = session.put(f"/api/resource/Grievance/{case.name}", severity="High")
-				with self.subTest(user=user):
-					self.assertEqual(
-						(bool(listed), document.status_code == 200, count), (reads, reads, int(reads))
-					)
-					self.assertEqual(
-						written.status_code == 200,
-						writes,
-						f"{user}: {written.status_code} {written.text[:150]}",
-					)
-		finally:
-			frappe.delete_doc("Grievance", case.name, force=True, ignore_permissions=True)
-			frappe.db.commit()
-
-
 class TestSatisfactionRequest(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
