@@ -87,21 +87,28 @@ def record_hop(doc, direction: str, to_union: str):
 
 
 def refuse_self_approval(doc, before, transition):
-	"""Frappe forbids the case's creator a transition without self-approval; an escalation's too."""
-	if before.get("workflow_state") != ESCALATED or transition.allow_self_approval:
-		return
+	"""A transition without self-approval: not by the case's creator (Frappe's rule, which Frappe checks
+	only on the action buttons; here also on saves, kanban moves and REST), nor, out of Escalated, by
+	the official who escalated it."""
 	user = frappe.session.user
-	escalated_by = next(
-		(hop.moved_by for hop in reversed(doc.escalations) if hop.direction == ESCALATED_DIRECTION), None
-	)
-	if user != "Administrator" and user == escalated_by:
-		frappe.throw(
-			_("You escalated {0} yourself: another official of {1} must {2} it.").format(
-				frappe.bold(doc.name), frappe.bold(doc.owning_union), _(transition.action)
-			),
-			frappe.PermissionError,
-			title=_("Self approval is not allowed"),
+	if transition.allow_self_approval or user == "Administrator":
+		return
+	escalated_by = None
+	if before.get("workflow_state") == ESCALATED:
+		escalated_by = next(
+			(hop.moved_by for hop in reversed(doc.escalations) if hop.direction == ESCALATED_DIRECTION), None
 		)
+	if user == escalated_by:
+		message = _("You escalated {0} yourself: another official of {1} must {2} it.")
+	elif user == doc.owner:
+		message = _("You recorded {0} yourself: another official of {1} must {2} it.")
+	else:
+		return
+	frappe.throw(
+		message.format(frappe.bold(doc.name), frappe.bold(before.owning_union), _(transition.action)),
+		frappe.PermissionError,
+		title=_("Self approval is not allowed"),
+	)
 
 
 def officials_of(union: str) -> list[str]:

@@ -137,6 +137,23 @@ class TestLifecycle(IntegrationTestCase):
 			)
 		)
 
+	def test_kanban_board_moves_follow_the_workflow(self):
+		from frappe.desk.doctype.kanban_board.kanban_board import update_order_for_single_card
+
+		board = frappe.get_doc("Kanban Board", "Grievances by Stage")
+		self.assertEqual(board.field_name, "workflow_state")
+		self.assertIn("In Mediation", [column.column_name for column in board.columns])
+		case = self.new_case()
+		frappe.set_user(PUK_OFFICIAL)
+		update_order_for_single_card(board.name, case.name, "Received", "Verified", 0, 0)
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), "Verified")
+		with self.assertRaises(frappe.ValidationError):  # a card cannot skip the workflow
+			update_order_for_single_card(board.name, case.name, "Verified", "Resolved", 0, 0)
+		frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.db.get_value("Grievance", case.name, ["workflow_state", "status"]), ("Verified", "Open")
+		)
+
 	def test_escalation_needs_a_reason(self):
 		case = self.new_case()
 		self.act(PUK_OFFICIAL, case, "Verify")
@@ -174,6 +191,12 @@ class TestLifecycle(IntegrationTestCase):
 		case = self.new_case()
 		with self.assertRaisesRegex(frappe.ValidationError, "Self approval"):
 			apply_workflow(case, "Verify")
+		# nor around the action buttons: a saved stage (REST, kanban) gets the same rule
+		case.workflow_state = "Verified"
+		with self.assertRaisesRegex(frappe.PermissionError, "You recorded"):
+			case.save()
+		# a transition that allows self-approval is open to the recorder
+		apply_workflow(frappe.get_doc("Grievance", case.name), "Reject")
 
 	def test_no_escalation_above_the_top_of_the_tree(self):
 		case = self.new_case(union="T Konfederasi", escalation_reason="Ke mana lagi?")
