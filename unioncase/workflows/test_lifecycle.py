@@ -408,3 +408,54 @@ class TestSatisfactionRequest(IntegrationTestCase):
 		case = self.resolve(is_anonymous=1, reporter_email="someone@example.org")
 		self.assertFalse(frappe.db.exists("Email Queue", {"reference_name": case.name}))
 		self.assertFalse(frappe.db.get_value("Grievance", case.name, "satisfaction_requested_on"))
+
+
+class TestLifecycleOverRest(IntegrationTestCase):
+	"""What the Desk's action buttons and the worker's phone send, through the live server."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.cases = ensure_hierarchy()
+
+	def test_a_refused_action_button_says_why(self):
+		from unioncase.tests.rest_client import RestSession
+
+		case = frappe.get_doc("Grievance", self.cases[PUK])
+		response = RestSession(PUK_OFFICIAL).post(
+			"/api/method/frappe.model.workflow.apply_workflow", doc=case.as_json(), action="Take to Court"
+		)
+		self.assertEqual(response.status_code, 417, response.text[:300])
+		self.assertIn("none of your roles may take that action", response.text)
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), case.workflow_state)
+
+	def test_the_rating_form_posts_without_javascript_and_redirects_to_thanks(self):
+		import requests
+
+		from unioncase.tests.rest_client import server_url
+		from unioncase.workflows.satisfaction import token_hash
+
+		case = frappe.get_doc(
+			{"doctype": "Grievance", "subject": "T rated case", "owning_union": PUK, "reporter_name": "Siti"}
+		).insert()
+		frappe.db.set_value("Grievance", case.name, "satisfaction_token_hash", token_hash("known-token"))
+		frappe.db.commit()
+		try:
+			response = requests.post(
+				f"{server_url()}/api/method/unioncase.workflows.satisfaction.submit_rating",
+				data={"token": "known-token", "rating": "5", "comment": "Terima kasih"},
+				allow_redirects=False,
+				timeout=30,
+			)
+			self.assertIn(response.status_code, (301, 302, 303), response.text[:300])
+			self.assertTrue(response.headers["Location"].endswith("/case-feedback?done=1"))
+			frappe.db.rollback()  # read what the server committed
+			self.assertEqual(
+				frappe.db.get_value(
+					"Grievance", case.name, ["satisfaction_rating", "satisfaction_token_hash"]
+				),
+				(1.0, None),
+			)
+		finally:
+			frappe.delete_doc("Grievance", case.name, force=True)
+			frappe.db.commit()
