@@ -2,6 +2,7 @@
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Count
 
 from unioncase.hierarchy.ancestry import set_case_ancestry
 from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions
@@ -103,10 +104,18 @@ def validate_grievance(doc):
 
 
 def refuse_delete_with_open_cases(union: str):
-	"""A union is not deleted while it still handles open cases (they would lose their owner)."""
-	open_cases = frappe.db.count("Grievance", {"owning_union": union, "status": "Open"}) + frappe.db.count(
-		"Grievance", {"workplace_union": union, "owning_union": ["!=", union], "status": "Open"}
-	)
+	"""A union is not deleted while open cases are owned by it, sit at it, or were escalated from it."""
+	grievance = frappe.qb.DocType("Grievance")
+	open_cases = (
+		frappe.qb.from_(grievance)
+		.select(Count("*"))
+		.where(grievance.status == "Open")
+		.where(
+			(grievance.owning_union == union)
+			| (grievance.workplace_union == union)
+			| (grievance.originating_union == union)
+		)
+	).run()[0][0]
 	if open_cases:
 		frappe.throw(
 			_(

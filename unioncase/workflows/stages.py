@@ -1,7 +1,7 @@
 """What a stage change does to a case: status, owning level, closing rules, escalation hops, requests.
 
 Grievance.validate calls `apply_stage_change` before placement (which recomputes the ancestry columns
-from the owning union); Grievance.on_update calls `after_stage_change` for the side effects, so a
+from the originating union it sets); Grievance.on_update calls `after_stage_change` for the side effects, so a
 refused transition leaves no ToDo, notification or email behind.
 """
 

@@ -154,6 +154,18 @@ class TestLifecycle(IntegrationTestCase):
 			frappe.db.get_value("Grievance", case.name, ["workflow_state", "status"]), ("Verified", "Open")
 		)
 
+	def test_a_workplace_officials_cases_can_be_read_from_the_originating_union_index(self):
+		from unioncase.hierarchy.permissions import grievance_query
+
+		condition = grievance_query(PUK_OFFICIAL)
+		self.assertIn("originating_union", condition)
+		plan = frappe.db.sql(
+			f"EXPLAIN SELECT name FROM `tabGrievance` WHERE {condition} AND status = 'Open' "
+			"ORDER BY modified DESC LIMIT 20",
+			as_dict=True,
+		)
+		self.assertIn("originating_union_status_modified", plan[0].possible_keys)
+
 	def test_escalation_needs_a_reason(self):
 		case = self.new_case()
 		self.act(PUK_OFFICIAL, case, "Verify")
