@@ -10,11 +10,12 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from unioncase.hierarchy.scope import UNION
+from unioncase.hierarchy.scope import OFFICIAL_ROLES, UNION
 
 ESCALATED = "Escalated"
 RETURN_ACTION = "Return to Lower Union"
 ESCALATED_DIRECTION, RETURNED_DIRECTION = "Escalated", "Returned"
+CASE_ADMIN_ROLE = "Union Administrator"
 
 
 def move_ownership(doc, before, transition):
@@ -112,19 +113,26 @@ def refuse_self_approval(doc, before, transition):
 
 
 def officials_of(union: str) -> list[str]:
-	"""Enabled users attached (User Permission) to this very union, not to one above or beside it."""
+	"""Enabled officials attached (User Permission) to this very union, not to one above or beside it.
+
+	Researchers attached there read cases but do not work on them.
+	"""
 	permission = frappe.qb.DocType("User Permission")
 	user = frappe.qb.DocType("User")
+	has_role = frappe.qb.DocType("Has Role")
 	return (
 		frappe.qb.from_(permission)
 		.join(user)
 		.on(user.name == permission.user)
+		.join(has_role)
+		.on((has_role.parent == user.name) & (has_role.parenttype == "User"))
 		.select(permission.user)
 		.distinct()
 		.where(
 			(permission.allow == UNION)
 			& (permission.for_value == union)
 			& (user.enabled == 1)
+			& has_role.role.isin([*OFFICIAL_ROLES, CASE_ADMIN_ROLE])
 			& (permission.applicable_for.isnull() | (permission.applicable_for.isin(["", "Grievance"])))
 		)
 		.orderby(permission.user)

@@ -10,9 +10,9 @@ from pathlib import Path
 import frappe
 
 from unioncase.hierarchy.scope import LEVELS, OFFICIAL_ROLES
+from unioncase.workflows.escalation import CASE_ADMIN_ROLE as ADMIN_ROLE
 
 DEFINITION = Path(__file__).with_name("grievance_lifecycle.json")
-ADMIN_ROLE = "Union Administrator"
 # Each level's officials act on the cases their level owns.
 LEVEL_ROLES = dict(zip(LEVELS, OFFICIAL_ROLES, strict=True))
 KANBAN_BOARD = "Grievances by Stage"

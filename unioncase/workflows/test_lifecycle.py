@@ -166,6 +166,21 @@ class TestLifecycle(IntegrationTestCase):
 		)
 		self.assertIn("originating_union_status_modified", plan[0].possible_keys)
 
+	def test_the_timeline_shows_every_transition(self):
+		case = self.new_case()
+		self.act(PUK_OFFICIAL, case, "Verify")
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment", {"reference_name": case.name, "comment_type": "Workflow", "content": "Verified"}
+			)
+		)
+		changes = [
+			row
+			for version in frappe.get_all("Version", filters={"docname": case.name}, pluck="data")
+			for row in frappe.parse_json(version).get("changed", [])
+		]
+		self.assertIn(["workflow_state", "Received", "Verified"], changes)
+
 	def test_escalation_needs_a_reason(self):
 		case = self.new_case()
 		self.act(PUK_OFFICIAL, case, "Verify")
@@ -326,8 +341,9 @@ class TestLifecycle(IntegrationTestCase):
 			make_official(f"{prefix.lower()}.{n}@test.unioncase.org", "Workplace Union Official", union)
 			for n in (1, 2)
 		]
+		make_official(f"{prefix.lower()}.researcher@test.unioncase.org", "Union Researcher", union)
 		rule = frappe.get_doc("Assignment Rule", f"Grievance: {union}")
-		self.assertEqual(sorted(row.user for row in rule.users), sorted(officials))
+		self.assertEqual(sorted(row.user for row in rule.users), sorted(officials))  # no researcher
 		assignees = [frappe.parse_json(self.new_case(union=union).reload()._assign or "[]") for _ in range(4)]
 		self.assertEqual(sorted(a[0] for a in assignees), sorted(officials * 2))
 		# an official of another branch is refused, and the case is not shared with them
