@@ -13,17 +13,22 @@ permission_query_conditions = {
 	"Grievance": "unioncase.hierarchy.permissions.grievance_query",
 	"Union Member": "unioncase.hierarchy.permissions.union_member_query",
 	"Union": "unioncase.hierarchy.permissions.union_query",
+	# Frappe gives a Workflow Action to every holder of the role; only those who may read the case see it.
+	"Workflow Action": "unioncase.workflows.assignment.workflow_action_query",
 }
 
 has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union Member": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union": "unioncase.hierarchy.permissions.has_scoped_permission",
+	"Workflow Action": "unioncase.workflows.assignment.workflow_action_permission",
 }
 
 override_whitelisted_methods = {
 	"frappe.client.get_count": "unioncase.hierarchy.api.get_count",
 	"frappe.utils.global_search.search": "unioncase.hierarchy.api.global_search",
+	# says why a case action is refused (stage, owner, level) instead of "Not a valid Workflow Action"
+	"frappe.model.workflow.apply_workflow": "unioncase.workflows.actions.apply_workflow",
 }
 
 # Frappe's personal-data tooling (deletion and download requests): where workers' data lives, matched
@@ -41,7 +46,16 @@ user_data_fields = [
 	},
 ]
 
+
 doc_events = {
+	# The case lifecycle: per-union assignment rules follow the officials attached to each union, and
+	# nobody is assigned a case outside their part of the hierarchy.
+	"User Permission": {
+		"on_update": "unioncase.workflows.assignment.on_user_permission_change",
+		"after_delete": "unioncase.workflows.assignment.on_user_permission_change",
+	},
+	"ToDo": {"validate": "unioncase.workflows.assignment.validate_todo_scope"},
+	# Frappe's personal-data requests, completed for UnionCase's records (unioncase.privacy.erasure).
 	"Personal Data Deletion Request": {
 		"on_change": "unioncase.privacy.erasure.on_deletion_request_change",
 	},

@@ -224,6 +224,16 @@ def patch_safe_exec(safe_exec):
 	safe_exec.get_safe_globals = get_safe_globals
 
 
+def patch_utils(utils):
+	original_get_assets_json = utils.get_assets_json
+
+	def get_assets_json():
+		# No built Desk assets here (no assets.json): emails and pages fall back to unbundled paths.
+		return original_get_assets_json() or {}
+
+	utils.get_assets_json = get_assets_json
+
+
 def patch_tests_utils(tests_utils):
 	# monoframe imports `monoframe.tests.utils.generators`, which it never shipped: make room for it.
 	tests_utils.__path__ = []
@@ -232,16 +242,6 @@ def patch_tests_utils(tests_utils):
 def patch_test_result(result):
 	# monoframe's result class asks for `warnings.DeprecationWarning`, which does not exist.
 	warnings.DeprecationWarning = DeprecationWarning
-
-
-def patch_utils(utils):
-	original_get_assets_json = utils.get_assets_json
-
-	def get_assets_json():
-		# No Desk build, so no assets/assets.json: styled emails look bundles up in {} as Frappe's would.
-		return original_get_assets_json() or {}
-
-	utils.get_assets_json = get_assets_json
 
 
 def make_test_generators():

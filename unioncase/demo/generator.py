@@ -37,6 +37,8 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
+from unioncase.workflows.install import definition, fill_case_stages
+
 SETTINGS_KEY = "unioncase_demo_settings"
 DEMO_DOMAIN = "demo.unioncase.org"
 DEMO_PASSWORD = "demo-password-2026"
@@ -783,6 +785,12 @@ CLOSURE_NOTES = {
 	"Referred": "Kasus dicatatkan ke Dinas Tenaga Kerja {tempat} untuk mediasi pada {tanggal}.",
 	"Not Resolved": "Perusahaan menolak tuntutan; serikat mempertimbangkan langkah hukum.",
 }
+# Closing needs a remedy summary (unioncase.workflows.stages), also when nothing was recovered.
+CLOSED_REMEDIES = {
+	"Withdrawn": "Tidak ada pemulihan: pengaduan dicabut oleh pelapor.",
+	"Referred": "Belum ada pemulihan: kasus dilimpahkan ke mediator Dinas Tenaga Kerja.",
+	"Not Resolved": "Tidak ada pemulihan: perusahaan menolak seluruh tuntutan.",
+}
 REJECTION_NOTES = (
 	"Pengaduan di luar lingkup serikat.", "Tidak cukup bukti setelah verifikasi lapangan.",
 	"Duplikat laporan yang sudah ditangani.", "Pelapor tidak dapat dihubungi untuk verifikasi.",
@@ -1258,6 +1266,7 @@ class CaseFactory:
 					rating = rng.choice((0.6, 0.8, 0.8, 1.0, 1.0) if full else (0.4, 0.6, 0.6, 0.8))
 			elif status == "Closed":
 				outcome = _weighted(rng, (("Withdrawn", 30), ("Referred", 35), ("Not Resolved", 35)))
+				remedy = CLOSED_REMEDIES[outcome]
 				if rng.random() < 0.4:
 					rating = rng.choice((0.2, 0.4, 0.4, 0.6))
 			else:
@@ -1570,6 +1579,9 @@ def _insert_cases(factory: CaseFactory, first: int, last: int):
 				_insert_rows("Grievance Tag Link", TAG_LINK_FIELDS, tag_rows)
 			frappe.db.commit()
 			_progress(_("Cases"), min(start + CHUNK, last) - first, last - first, started)
+	# Bulk rows skip validation: give them the stage of their status and their owning level.
+	fill_case_stages(definition())
+	frappe.db.commit()
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ open cases must all be read and sorted. The columns are also what reports group 
 from collections import defaultdict
 
 import frappe
+from frappe.query_builder.functions import Coalesce
 
 from unioncase.hierarchy.scope import LEVELS, UNION
 
@@ -28,14 +29,15 @@ def ancestry_of(union: str, tree: dict | None = None) -> dict:
 
 
 def set_case_ancestry(doc):
-	doc.update(ancestry_of(doc.owning_union))
+	# From the bottom of the escalation chain: the unions a case came up through keep seeing it.
+	doc.update(ancestry_of(doc.originating_union or doc.owning_union))
 
 
 def refresh_case_ancestry(root: str | None = None):
 	"""Recompute the columns of the cases owned in `root`'s subtree (every case without a root).
 
-	One UPDATE per group of unions sharing an ancestry, served by the owning_union index; derived
-	data, so `modified` and the version history stay as they are.
+	One UPDATE per group of unions sharing an ancestry, by each case's originating union (its owning
+	union unless escalated); derived data, so `modified` and the version history stay as they are.
 	"""
 	tree = {
 		row.name: (row.parent_union, row.level)
@@ -53,7 +55,9 @@ def refresh_case_ancestry(root: str | None = None):
 		groups[tuple(ancestry_of(union, tree).items())].append(union)
 	grievance = frappe.qb.DocType("Grievance")
 	for ancestry, members in groups.items():
-		query = frappe.qb.update(grievance).where(grievance.owning_union.isin(members))
+		query = frappe.qb.update(grievance).where(
+			Coalesce(grievance.originating_union, grievance.owning_union).isin(members)
+		)
 		for column, value in ancestry:
 			query = query.set(grievance[column], value)
 		query.run()

@@ -12,7 +12,12 @@ from collections import defaultdict
 import frappe
 
 from unioncase.hierarchy.ancestry import LEVEL_COLUMNS
-from unioncase.hierarchy.scope import UNION, allowed_unions, is_official
+from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions, is_official
+
+WORKPLACE_UNION = LEVELS[-1]
+# The bottom of a case's escalation chain: its officials keep reading the case while it is escalated.
+ORIGIN_FIELD = "originating_union"
+READ_PTYPES = ("read", "select", "print", "export", "report")
 
 # The column that places each scoped doctype in the tree.
 SCOPE_FIELDS = {
@@ -53,8 +58,15 @@ def grievance_query(user=None, doctype=None):
 		return "1=0" if is_official(user) else ""
 	unions_by_column = defaultdict(list)
 	for attachment in attachments:
-		column = "owning_union" if attachment.hide_descendants else LEVEL_COLUMNS[attachment.level]
-		unions_by_column[column].append(attachment.union_name)
+		if attachment.hide_descendants:
+			columns = ("owning_union", ORIGIN_FIELD)
+		elif attachment.level == WORKPLACE_UNION:
+			# owned by the workplace union, or escalated from it (read-only; see has_scoped_permission)
+			columns = (ORIGIN_FIELD,)
+		else:
+			columns = (LEVEL_COLUMNS[attachment.level],)
+		for column in columns:
+			unions_by_column[column].append(attachment.union_name)
 	conditions = (in_condition("Grievance", column, unions) for column, unions in unions_by_column.items())
 	return "({})".format(" or ".join(conditions))
 
@@ -79,4 +91,6 @@ def has_scoped_permission(doc, ptype=None, user=None, debug=False):
 	if doc.doctype == UNION and (ptype == "create" or doc.is_new()):
 		# A new union is placed by its parent: officials add unions below their own.
 		placed_in = doc.parent_union
+	if doc.doctype == "Grievance" and (ptype or "read") in READ_PTYPES and doc.get(ORIGIN_FIELD) in unions:
+		return True
 	return placed_in in unions

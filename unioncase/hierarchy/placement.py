@@ -2,6 +2,7 @@
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Count
 
 from unioncase.hierarchy.ancestry import set_case_ancestry
 from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions
@@ -100,3 +101,26 @@ def validate_grievance(doc):
 		)
 	if not doc.employer:
 		doc.employer = frappe.db.get_value(UNION, doc.workplace_union, "employer")
+
+
+def refuse_delete_with_open_cases(union: str):
+	"""A union is not deleted while open cases are owned by it, sit at it, or were escalated from it."""
+	grievance = frappe.qb.DocType("Grievance")
+	open_cases = (
+		frappe.qb.from_(grievance)
+		.select(Count("*"))
+		.where(grievance.status == "Open")
+		.where(
+			(grievance.owning_union == union)
+			| (grievance.workplace_union == union)
+			| (grievance.originating_union == union)
+		)
+	).run()[0][0]
+	if open_cases:
+		frappe.throw(
+			_(
+				"{0} still has {1} open cases. Resolve them or move them to another union before deleting it."
+			).format(frappe.bold(union), open_cases),
+			frappe.LinkExistsError,
+			title=_("Union has open cases"),
+		)

@@ -6,6 +6,7 @@ from pathlib import Path
 import frappe
 
 from unioncase.privacy.consent import make_default_consent_texts
+from unioncase.workflows.install import install_lifecycle
 
 CATEGORY_ROOT = "All Grievance Categories"
 DEFAULT_DATA = Path(__file__).with_name("default_data.json")
@@ -14,6 +15,7 @@ DEFAULT_DATA = Path(__file__).with_name("default_data.json")
 def after_install():
 	make_default_records()
 	make_default_consent_texts()
+	install_lifecycle()
 
 
 def make_default_records():

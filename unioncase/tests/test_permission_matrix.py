@@ -355,3 +355,54 @@ class TestPermissionMatrix(IntegrationTestCase):
 		)
 		self.assertEqual(refused.status_code, 403)
 		self.assertFalse(frappe.db.exists("Grievance", {"subject": "X", "owning_union": "T Cabang Riau"}))
+
+	def test_an_escalated_case_is_worked_by_its_owner_and_read_by_the_unions_below_it_came_from(self):
+		"""PUK Bogor Satu -> Cabang Bogor -> Federasi Garmen: owner and above write; the chain reads."""
+		from unioncase.workflows.actions import apply_workflow
+		from unioncase.workflows.escalation import escalate
+
+		frappe.set_user("Administrator")
+		case = frappe.get_doc(
+			{"doctype": "Grievance", "subject": "T escalated case", "owning_union": "T PUK Bogor Satu"}
+		).insert()
+		apply_workflow(case, "Verify")
+		escalate(case.name, "Bipartit gagal")
+		apply_workflow(frappe.get_doc("Grievance", case.name), "Accept Escalation")
+		escalate(case.name, "Butuh federasi")
+		case.reload()
+		self.assertEqual(
+			(case.owning_union, case.originating_union), ("T Federasi Garmen", "T PUK Bogor Satu")
+		)
+		frappe.db.commit()
+		try:
+			for email, (role, _union) in USERS.items():
+				scope = expected_unions(email)
+				reads = bool({case.owning_union, case.originating_union} & scope)
+				writes = case.owning_union in scope and role != "Union Researcher"
+				session = self.sessions[email]
+				frappe.set_user(email)
+				observed = {
+					"get_list": case.name
+					in frappe.get_list("Grievance", filters={"name": case.name}, pluck="name"),
+					"has_permission": frappe.has_permission("Grievance", doc=case.name),
+					"/api/resource list": bool(
+						session.get("/api/resource/Grievance", filters={"name": case.name}).json()["data"]
+					),
+					"/api/resource document": session.get(f"/api/resource/Grievance/{case.name}").status_code
+					== 200,
+					"get_count": session.get(
+						"/api/method/frappe.client.get_count",
+						doctype="Grievance",
+						filters={"name": case.name},
+					).json()["message"]
+					== 1,
+				}
+				with self.subTest(user=email):
+					self.assertEqual(observed, dict.fromkeys(observed, reads))
+					self.assertEqual(frappe.has_permission("Grievance", "write", doc=case.name), writes)
+					written = session.put(f"/api/resource/Grievance/{case.name}", workers_affected=7)
+					self.assertEqual(written.status_code == 200, writes, written.text[:200])
+		finally:
+			frappe.set_user("Administrator")
+			frappe.delete_doc("Grievance", case.name, force=True)
+			frappe.db.commit()

@@ -18,6 +18,29 @@ frappe.ui.form.on("Grievance", {
 		frm.set_query("category", () => ({ filters: { disabled: 0 } }));
 	},
 
+	before_workflow_action(frm) {
+		// An escalation or a return needs its reason, recorded with the hop (unioncase/workflows/escalation.py).
+		const action = frm.selected_workflow_action;
+		const moves = frm.doc.workflow_state === "Escalated" && action === "Return to Lower Union";
+		if (action !== "Escalate" && !moves) return;
+		return new Promise((resolve, reject) => {
+			frappe.prompt(
+				{
+					fieldname: "reason",
+					fieldtype: "Small Text",
+					label: __("Reason for Escalating or Returning"),
+					reqd: 1,
+				},
+				({ reason }) =>
+					frappe.db
+						.set_value(frm.doctype, frm.docname, "escalation_reason", reason)
+						.then(resolve, reject),
+				__(action),
+				__(action)
+			);
+		});
+	},
+
 	workplace_union(frm) {
 		if (frm.doc.member) frm.set_value("member", null);
 	},

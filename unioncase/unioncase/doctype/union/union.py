@@ -4,9 +4,14 @@
 from frappe.utils.nestedset import NestedSet
 
 from unioncase.hierarchy.ancestry import refresh_case_ancestry
-from unioncase.hierarchy.placement import validate_move_in_scope, validate_union_level
+from unioncase.hierarchy.placement import (
+	refuse_delete_with_open_cases,
+	validate_move_in_scope,
+	validate_union_level,
+)
 from unioncase.hierarchy.scope import clear_scope_cache
 from unioncase.hierarchy.tree import validate_no_cycle
+from unioncase.workflows.stages import refresh_owning_level
 
 
 class Union(NestedSet):
@@ -27,7 +32,9 @@ class Union(NestedSet):
 			clear_scope_cache()
 		if self.flags.cases_move:
 			refresh_case_ancestry(self.name)
+			refresh_owning_level(self.name, self.level)
 
 	def on_trash(self):
+		refuse_delete_with_open_cases(self.name)
 		super().on_trash()
 		clear_scope_cache()
