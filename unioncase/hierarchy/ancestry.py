@@ -8,7 +8,6 @@ open cases must all be read and sorted. The columns are also what reports group 
 from collections import defaultdict
 
 import frappe
-from frappe.query_builder.functions import Coalesce
 
 from unioncase.hierarchy.scope import LEVELS, UNION
 
@@ -55,9 +54,8 @@ def refresh_case_ancestry(root: str | None = None):
 		groups[tuple(ancestry_of(union, tree).items())].append(union)
 	grievance = frappe.qb.DocType("Grievance")
 	for ancestry, members in groups.items():
-		query = frappe.qb.update(grievance).where(
-			Coalesce(grievance.originating_union, grievance.owning_union).isin(members)
-		)
+		# Every case has an originating union (validate sets it, v0_2 filled older ones): index-served.
+		query = frappe.qb.update(grievance).where(grievance.originating_union.isin(members))
 		for column, value in ancestry:
 			query = query.set(grievance[column], value)
 		query.run()
