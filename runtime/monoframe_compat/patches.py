@@ -224,6 +224,16 @@ def patch_safe_exec(safe_exec):
 	safe_exec.get_safe_globals = get_safe_globals
 
 
+def patch_utils(utils):
+	original = utils.get_assets_json
+
+	def get_assets_json():
+		# No built Desk assets here, so no assets.json: emails then inline no bundled CSS instead of failing.
+		return original() or {}
+
+	utils.get_assets_json = get_assets_json
+
+
 def patch_tests_utils(tests_utils):
 	# monoframe imports `monoframe.tests.utils.generators`, which it never shipped: make room for it.
 	tests_utils.__path__ = []
@@ -249,6 +259,7 @@ MODULE_PATCHES = {
 	"monoframe.installer": patch_installer,
 	"monoframe.model.sync": patch_sync,
 	"monoframe.patches": patch_patches,
+	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,
