@@ -5,12 +5,15 @@ from pathlib import Path
 
 import frappe
 
+from unioncase.workflows.deadlines import make_default_deadline_records
+
 CATEGORY_ROOT = "All Grievance Categories"
 DEFAULT_DATA = Path(__file__).with_name("default_data.json")
 
 
 def after_install():
 	make_default_records()
+	make_default_deadline_records()
 
 
 def make_default_records():
