@@ -39,3 +39,10 @@ user_data_fields = [
 		"personal_fields": ["reporter_name", "reporter_phone"],
 	},
 ]
+
+# Deadlines: flag overdue cases, then alert or escalate (unioncase/workflows/overdue.py).
+scheduler_events = {
+	"cron": {
+		"*/15 * * * *": ["unioncase.workflows.overdue.flag_overdue_cases"],
+	},
+}
