@@ -37,6 +37,8 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
+from unioncase.workflows import deadlines
+
 SETTINGS_KEY = "unioncase_demo_settings"
 DEMO_DOMAIN = "demo.unioncase.org"
 DEMO_PASSWORD = "demo-password-2026"
@@ -49,7 +51,6 @@ CHUNK = 10_000
 ROWS_PER_STATEMENT = 2_000
 # From this many cases on, rows are generated in a separate process (see _case_pool).
 PROCESS_THRESHOLD = 100_000
-SLA_DAYS = {"Low": 30, "Medium": 14, "High": 7, "Critical": 3}
 EPOCH = datetime(1970, 1, 1)
 # Members' ages and join dates are relative to this year, so the plan does not depend on the clock.
 REFERENCE_YEAR = 2026
@@ -804,10 +805,11 @@ HOURLY_PROFILE = (1, 1, 1, 1, 1, 2, 4, 7, 10, 10, 10, 10, 8, 10, 10, 10, 9, 7, 6
 GRIEVANCE_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "kind", "subject", "status",
 	"severity", "owning_union", "workplace_union", "employer", "channel", "category", "workers_affected",
-	"description", "incident_date", "received_on", "due_date", "resolved_on", "reporter_type", "is_anonymous",
+	"description", "incident_date", "received_on", "resolved_on", "reporter_type", "is_anonymous",
 	"member", "reporter_name", "reporter_phone", "reporter_email", "reporter_gender", "outcome", "remedy",
 	"back_pay_recovered", "workers_benefited", "satisfaction_rating", "closure_notes", "branch", "federation",
-	"confederation",
+	"confederation", "response_due_on", "resolution_due_on", "responded_on", "stage_since", "next_due_on",
+	"is_overdue", "overdue_since",
 )
 TAG_LINK_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
@@ -1088,6 +1090,16 @@ class CaseFactory:
 				cum.append(acc)
 			self.categories[key] = ([p for p, _w in pairs], cum, acc)
 		self.group_of = {leaf: group for group, leaves in _category_leaves().items() for leaf in leaves}
+		self.calendar = deadlines.WorkingCalendar(weekly_offs=(5, 6))
+		policies = [{**policy, "category_bounds": None} for policy in deadlines.DEFAULT_POLICIES]
+		self.targets = {}
+		for kind in ("Complaint", "Aspiration"):
+			for severity in SEVERITIES:
+				policy = deadlines.match_policy(frappe._dict(kind=kind, severity=severity), policies)
+				self.targets[(kind, severity)] = (
+					deadlines.target_seconds(policy, "response"),
+					deadlines.target_seconds(policy, "resolution"),
+				)
 		for group in GROUP_WEIGHTS:
 			self.group_of.setdefault(group, group)
 
@@ -1222,7 +1234,6 @@ class CaseFactory:
 		anchor = self.anchor
 		if creation > anchor:
 			creation = anchor
-		due_date = received.date() + timedelta(days=SLA_DAYS[severity])
 
 		resolved_on = outcome = remedy = closure_notes = None
 		back_pay = 0
@@ -1307,7 +1318,6 @@ class CaseFactory:
 			description,
 			incident,
 			received,
-			due_date,
 			resolved_on,
 			reporter_type,
 			is_anonymous,
@@ -1326,8 +1336,33 @@ class CaseFactory:
 			wp["parent_union"] if owning_level < 2 else None,
 			federation,
 			self.confederation,
+			*self.deadlines(n, kind, severity, received, status, modified),
 		)
 		return row, tags
+
+	def deadlines(self, n: int, kind: str, severity: str, received: datetime, status: str, last: datetime):
+		"""Due dates from the shipped default policy (Monday to Friday); most cases answered in days.
+
+		A separate random stream, so the rest of the case is the same as without deadlines."""
+		rng = random.Random(_mix(self.seed, n, 0xD0E))
+		response_target, resolution_target = self.targets[(kind, severity)]
+		response_due = self.calendar.add(received, response_target)
+		resolution_due = self.calendar.add(received, resolution_target)
+		answered = received + timedelta(hours=rng.expovariate(1 / 30))
+		responded = answered if answered <= last and (status != "Open" or rng.random() < 0.85) else None
+		next_due = None
+		if status == "Open":
+			next_due = min(resolution_due, response_due) if not responded else resolution_due
+		overdue = next_due is not None and next_due <= self.anchor
+		return (
+			response_due,
+			resolution_due,
+			responded,
+			received,
+			next_due,
+			int(overdue),
+			next_due if overdue else None,
+		)
 
 
 def _subjects_for(category: str, key: str) -> list[str]:
