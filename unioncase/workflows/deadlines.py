@@ -126,13 +126,12 @@ def calendar_name_for(union: str | None, policy: dict | None = None) -> str | No
 	seen = set()
 	while union and union not in seen:
 		seen.add(union)
-		calendar, parent = frappe.db.get_value("Union", union, ["holiday_calendar", "parent_union"]) or (
-			None,
-			None,
-		)
-		if calendar:
-			return calendar
-		union = parent
+		row = frappe.db.get_value("Union", union, ["holiday_calendar", "parent_union"], as_dict=True)
+		if not row:
+			break
+		if row.holiday_calendar:
+			return row.holiday_calendar
+		union = row.parent_union
 	return frappe.db.get_single_value(SETTINGS, "default_holiday_calendar")
 
 
@@ -250,7 +249,8 @@ def set_due_dates(doc, policy: dict | None, calendar: WorkingCalendar):
 		doc.response_due_on = doc.resolution_due_on = None
 		return
 	received, paused = doc.received_on or now_datetime(), flt(doc.paused_seconds)
-	if not doc.responded_on:
+	# once answered, the response deadline is history (unless the case arrived answered, e.g. imported)
+	if not doc.responded_on or not doc.response_due_on:
 		doc.response_due_on = calendar.add(received, target_seconds(policy, "response") + paused)
 	if policy.get("workflow_state"):
 		doc.resolution_due_on = calendar.add(doc.stage_since, target_seconds(policy, "resolution"))
@@ -269,6 +269,35 @@ def set_next_due(doc, now: datetime):
 	doc.next_due_on = min(due) if due else None
 	if not doc.next_due_on or doc.next_due_on > now:
 		doc.is_overdue, doc.overdue_since = 0, None
+
+
+DEADLINE_FIELDS = (
+	"response_due_on",
+	"resolution_due_on",
+	"responded_on",
+	"stage_since",
+	"clock_paused_since",
+	"paused_seconds",
+	"next_due_on",
+	"is_overdue",
+	"overdue_since",
+)
+
+
+def fill_open_case_deadlines():
+	"""Deadlines for open cases that arrived before deadlines existed (derived data: `modified` stays)."""
+	names = frappe.get_all(
+		"Grievance",
+		filters={"status": OPEN, "stage_since": ("is", "not set")},
+		pluck="name",
+		order_by="received_on",
+	)
+	for name in names:
+		doc = frappe.get_doc("Grievance", name)
+		update_deadlines(doc)
+		frappe.db.set_value(
+			"Grievance", name, {field: doc.get(field) for field in DEADLINE_FIELDS}, update_modified=False
+		)
 
 
 # ---------------------------------------------------------------------------------------------------

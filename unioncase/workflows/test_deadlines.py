@@ -249,3 +249,17 @@ class TestDeadlines(IntegrationTestCase):
 		case.update({"status": "Rejected"}).save()
 		self.assertIsNone(case.next_due_on)
 		self.assertIsNotNone(case.responded_on)
+
+	def test_open_cases_from_before_deadlines_get_them_on_migrate(self):
+		from unioncase.workflows.deadlines import DEADLINE_FIELDS, fill_open_case_deadlines
+
+		make_policy(f"{self.prefix} Upah", category=self.category.name, response_target=3)
+		case = self.new_case()
+		modified = case.modified
+		dates = [field for field in DEADLINE_FIELDS if field.endswith(("_on", "_since"))]
+		frappe.db.set_value("Grievance", case.name, dict.fromkeys(dates), update_modified=False)
+		fill_open_case_deadlines()
+		case.reload()
+		self.assertEqual(get_datetime(case.response_due_on), datetime(2026, 3, 12, 10))
+		self.assertEqual(get_datetime(case.next_due_on), datetime(2026, 3, 12, 10))
+		self.assertEqual(get_datetime(case.modified), get_datetime(modified))

@@ -32,3 +32,6 @@ class UnionHolidayCalendar(Document):
 
 	def on_trash(self):
 		clear_calendar_cache()
+
+	def after_rename(self, old, new, merge=False):
+		clear_calendar_cache()
