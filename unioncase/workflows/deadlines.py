@@ -226,7 +226,9 @@ def update_deadlines(doc, now: datetime | None = None):
 
 	if not doc.stage_since or stage_changed:
 		doc.stage_since = now if before else doc.received_on or now
-	if before and not doc.responded_on and ((stage_changed and old_state) or doc.status != OPEN):
+	# the overdue job's own escalation moves the case on, but nobody has answered the worker
+	answered = (stage_changed and old_state and not doc.flags.escalated_as_overdue) or doc.status != OPEN
+	if before and not doc.responded_on and answered:
 		doc.responded_on = now
 
 	resumed = False

@@ -134,4 +134,5 @@ def escalate(doc, missed: str):
 	except ImportError:
 		return
 	reason = _("No response by the deadline") if missed == "Response" else _("Not resolved by the deadline")
+	doc.flags.escalated_as_overdue = True  # not a response (deadlines.update_deadlines)
 	escalate_case(doc, reason)

@@ -244,6 +244,14 @@ class TestDeadlines(IntegrationTestCase):
 		self.assertEqual(case.next_due_on, case.resolution_due_on)
 		self.assertFalse(case.is_overdue)
 
+	def test_an_escalation_by_the_overdue_job_is_not_a_response(self):
+		ensure_workflow_states("Escalated")
+		case = self.new_case()
+		case.workflow_state = "Escalated"
+		case.flags.escalated_as_overdue = True
+		case.save()
+		self.assertIsNone(case.responded_on)
+
 	def test_a_finished_case_has_no_running_deadline(self):
 		case = self.new_case()
 		case.update({"status": "Rejected"}).save()

@@ -38,7 +38,17 @@ class TestOverdueJob(IntegrationTestCase):
 		cls.paused = cls.make_case(received_on=long_ago, workflow_state="Waiting on Worker")
 		cls.resolved = cls.make_case(received_on=long_ago, status="Resolved")
 		cls.sibling_case = cls.make_case(received_on=now_datetime(), owning_union=cls.sibling)
-		cls.setup_cases = (cls.late, cls.late_too, cls.fresh, cls.paused, cls.resolved, cls.sibling_case)
+		# the shipped Critical Severity rule escalates; without the lifecycle's escalation it alerts
+		cls.critical = cls.make_case(received_on=long_ago, severity="Critical")
+		cls.setup_cases = (
+			cls.late,
+			cls.late_too,
+			cls.fresh,
+			cls.paused,
+			cls.resolved,
+			cls.sibling_case,
+			cls.critical,
+		)
 		cls.cases = list(cls.setup_cases)
 		cls.outbox = frappe.get_doc(
 			{
@@ -111,9 +121,7 @@ class TestOverdueJob(IntegrationTestCase):
 		self.assertGreaterEqual(self.flagged, 2)
 		flags = self.overdue_flags()
 		self.assertEqual(
-			{name for name, flag in flags.items() if flag},
-			{self.late, self.late_too},
-			(self.setup_cases, flags, self.late, self.late_too),
+			{name for name, flag in flags.items() if flag}, {self.late, self.late_too, self.critical}
 		)
 		late = frappe.get_doc("Grievance", self.late)
 		# nobody responded: the response deadline (3 working days) is the one missed
@@ -135,6 +143,10 @@ class TestOverdueJob(IntegrationTestCase):
 					"Notification Log", filters={"for_user": user, "document_name": ["in", self.cases]}
 				)
 			)
+
+	def test_an_escalating_rule_without_escalation_installed_alerts(self):
+		self.assertEqual(self.alerted(self.critical), [self.workplace_official])
+		self.assertFalse(frappe.get_all("Error Log", filters={"reference_name": self.critical}))
 
 	def test_a_second_run_changes_nothing(self):
 		before = self.overdue_flags(), self.alerted(self.late), self.emailed(self.late)
