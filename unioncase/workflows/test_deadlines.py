@@ -191,6 +191,10 @@ class TestDeadlines(IntegrationTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "at least one working day"):
 			make_calendar(f"{self.prefix} Libur", **{f"{day}_off": 1 for day in days})
 
+	def test_a_holiday_is_listed_once(self):
+		with self.assertRaisesRegex(frappe.ValidationError, "already a holiday"):
+			make_calendar(f"{self.prefix} Ganda", holidays=[HOLIDAY, HOLIDAY])
+
 	def test_waiting_on_the_worker_pauses_the_clock(self):
 		make_policy(
 			f"{self.prefix} Upah", category=self.category.name, response_target=3, resolution_target=20
