@@ -66,4 +66,8 @@ doc_events = {
 
 scheduler_events = {
 	"daily": ["unioncase.privacy.retention.apply_retention_policy"],
+	# Deadlines: flag overdue cases, then alert or escalate (unioncase/workflows/overdue.py).
+	"cron": {
+		"*/15 * * * *": ["unioncase.workflows.overdue.flag_overdue_cases"],
+	},
 }

@@ -37,6 +37,7 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
+from unioncase.workflows import deadlines
 from unioncase.workflows.install import definition, fill_case_stages
 
 SETTINGS_KEY = "unioncase_demo_settings"
@@ -51,7 +52,6 @@ CHUNK = 10_000
 ROWS_PER_STATEMENT = 2_000
 # From this many cases on, rows are generated in a separate process (see _case_pool).
 PROCESS_THRESHOLD = 100_000
-SLA_DAYS = {"Low": 30, "Medium": 14, "High": 7, "Critical": 3}
 EPOCH = datetime(1970, 1, 1)
 # Members' ages and join dates are relative to this year, so the plan does not depend on the clock.
 REFERENCE_YEAR = 2026
@@ -813,10 +813,12 @@ DEMO_CONSENT_TEXT = "v1-id"  # installed by unioncase.privacy.consent.make_defau
 GRIEVANCE_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "kind", "subject", "status",
 	"severity", "owning_union", "workplace_union", "employer", "channel", "category", "workers_affected",
-	"description", "incident_date", "received_on", "due_date", "resolved_on", "reporter_type", "is_anonymous",
+	"description", "incident_date", "received_on", "resolved_on", "reporter_type", "is_anonymous",
 	"member", "reporter_name", "reporter_phone", "reporter_email", "reporter_gender", "outcome", "remedy",
 	"back_pay_recovered", "workers_benefited", "satisfaction_rating", "closure_notes", "branch", "federation",
 	"confederation", "consent_given", "consent_text_version", "consent_given_on",
+	"response_due_on", "resolution_due_on", "responded_on", "stage_since", "next_due_on",
+	"is_overdue", "overdue_since",
 )
 TAG_LINK_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
@@ -1097,6 +1099,16 @@ class CaseFactory:
 				cum.append(acc)
 			self.categories[key] = ([p for p, _w in pairs], cum, acc)
 		self.group_of = {leaf: group for group, leaves in _category_leaves().items() for leaf in leaves}
+		self.calendar = deadlines.WorkingCalendar(weekly_offs=(5, 6))
+		policies = [{**policy, "category_bounds": None} for policy in deadlines.DEFAULT_POLICIES]
+		self.targets = {}
+		for kind in ("Complaint", "Aspiration"):
+			for severity in SEVERITIES:
+				policy = deadlines.match_policy(frappe._dict(kind=kind, severity=severity), policies)
+				self.targets[(kind, severity)] = (
+					deadlines.target_seconds(policy, "response"),
+					deadlines.target_seconds(policy, "resolution"),
+				)
 		for group in GROUP_WEIGHTS:
 			self.group_of.setdefault(group, group)
 
@@ -1231,7 +1243,6 @@ class CaseFactory:
 		anchor = self.anchor
 		if creation > anchor:
 			creation = anchor
-		due_date = received.date() + timedelta(days=SLA_DAYS[severity])
 
 		resolved_on = outcome = remedy = closure_notes = None
 		back_pay = 0
@@ -1317,7 +1328,6 @@ class CaseFactory:
 			description,
 			incident,
 			received,
-			due_date,
 			resolved_on,
 			reporter_type,
 			is_anonymous,
@@ -1338,8 +1348,33 @@ class CaseFactory:
 			self.confederation,
 			# a named reporter was read the consent text at intake (privacy/consent.py)
 			*((1, DEMO_CONSENT_TEXT, received) if member or reporter_name else (0, None, None)),
+			*self.deadlines(n, kind, severity, received, status, modified),
 		)
 		return row, tags
+
+	def deadlines(self, n: int, kind: str, severity: str, received: datetime, status: str, last: datetime):
+		"""Due dates from the shipped default policy (Monday to Friday); most cases answered in days.
+
+		A separate random stream, so the rest of the case is the same as without deadlines."""
+		rng = random.Random(_mix(self.seed, n, 0xD0E))
+		response_target, resolution_target = self.targets[(kind, severity)]
+		response_due = self.calendar.add(received, response_target)
+		resolution_due = self.calendar.add(received, resolution_target)
+		answered = received + timedelta(hours=rng.expovariate(1 / 30))
+		responded = answered if answered <= last and (status != "Open" or rng.random() < 0.85) else None
+		next_due = None
+		if status == "Open":
+			next_due = min(resolution_due, response_due) if not responded else resolution_due
+		overdue = next_due is not None and next_due <= self.anchor
+		return (
+			response_due,
+			resolution_due,
+			responded,
+			received,
+			next_due,
+			int(overdue),
+			next_due if overdue else None,
+		)
 
 
 def _subjects_for(category: str, key: str) -> list[str]:

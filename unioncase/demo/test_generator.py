@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import frappe
+from frappe.utils import get_datetime
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.demo.generator import (
@@ -77,3 +78,13 @@ class TestDemoGenerator(IntegrationTestCase):
 				self.assertEqual(case.workplace_union, values["workplace_union"])
 				for column in ("branch", "federation", "confederation"):
 					self.assertEqual(case.get(column), values[column], column)
+				# the demo's due dates are the ones the app computes with its default policy
+				self.assertEqual(get_datetime(case.resolution_due_on), values["resolution_due_on"])
+
+	def test_some_open_cases_are_overdue_and_no_finished_one(self):
+		factory = CaseFactory(self.plan, SEED, ANCHOR, self.tags)
+		rows = [dict(zip(GRIEVANCE_FIELDS, factory.row(n)[0], strict=True)) for n in range(3000)]
+		overdue = [row for row in rows if row["is_overdue"]]
+		self.assertTrue(overdue)
+		self.assertTrue(all(row["status"] == "Open" and row["next_due_on"] <= ANCHOR for row in overdue))
+		self.assertLess(len(overdue), sum(row["status"] == "Open" for row in rows))

@@ -6,6 +6,7 @@ from pathlib import Path
 import frappe
 
 from unioncase.privacy.consent import make_default_consent_texts
+from unioncase.workflows.deadlines import make_default_deadline_records
 from unioncase.workflows.install import install_lifecycle
 
 CATEGORY_ROOT = "All Grievance Categories"
@@ -16,6 +17,7 @@ def after_install():
 	make_default_records()
 	make_default_consent_texts()
 	install_lifecycle()
+	make_default_deadline_records()
 
 
 def make_default_records():

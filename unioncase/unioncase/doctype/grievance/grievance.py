@@ -8,6 +8,7 @@ from unioncase.hierarchy.placement import validate_grievance
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.anonymity import strip_reporter_identity
 from unioncase.privacy.consent import log_consent_change, validate_consent
+from unioncase.workflows.deadlines import update_deadlines
 from unioncase.workflows.stages import after_stage_change, apply_stage_change
 from unioncase.workflows.status import set_status_dates
 
@@ -19,6 +20,7 @@ class Grievance(Document):
 		validate_grievance(self)
 		self.reporter_phone = normalize_phone(self.reporter_phone, "Reporter Phone")
 		set_status_dates(self)
+		update_deadlines(self)
 		validate_consent(self)
 
 	def on_update(self):
@@ -38,3 +40,5 @@ def on_doctype_update():
 		frappe.db.add_index(
 			"Grievance", [column, "status", "modified", "owning_union"], f"{column}_status_modified"
 		)
+	# The overdue job's selection: open, not yet flagged, next deadline passed (workflows/overdue.py)
+	frappe.db.add_index("Grievance", ["status", "is_overdue", "next_due_on"], "status_overdue_next_due")
