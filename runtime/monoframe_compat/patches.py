@@ -224,6 +224,14 @@ def patch_safe_exec(safe_exec):
 	safe_exec.get_safe_globals = get_safe_globals
 
 
+def patch_pdf(pdf):
+	def pdf_body_html(template, args, **kwargs):
+		# monoframe returns "" here, so every print view is blank; Frappe renders the print format.
+		return template.render(args, filters={"len": len})
+
+	pdf.pdf_body_html = pdf_body_html
+
+
 def patch_tests_utils(tests_utils):
 	# monoframe imports `monoframe.tests.utils.generators`, which it never shipped: make room for it.
 	tests_utils.__path__ = []
@@ -250,6 +258,7 @@ MODULE_PATCHES = {
 	"monoframe.model.sync": patch_sync,
 	"monoframe.patches": patch_patches,
 	"monoframe.utils.safe_exec": patch_safe_exec,
+	"monoframe.utils.pdf": patch_pdf,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,
 }
