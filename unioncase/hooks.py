@@ -39,3 +39,25 @@ user_data_fields = [
 		"personal_fields": ["reporter_name", "reporter_phone"],
 	},
 ]
+
+# Worker identity protection (unioncase/privacy): identity fields stay behind their permission level
+# on every path.
+before_request = [
+	"unioncase.privacy.fields.guard_identity_queries",
+]
+
+jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
+
+doc_events = {
+	"Grievance": {"before_print": "unioncase.privacy.fields.hide_identity"},
+	"Union Member": {"before_print": "unioncase.privacy.fields.hide_identity"},
+	"Version": {"before_insert": "unioncase.privacy.fields.strip_identity_from_version"},
+	"Property Setter": {"validate": "unioncase.privacy.fields.refuse_exposing_identity"},
+	"Custom Field": {"validate": "unioncase.privacy.fields.refuse_identity_fetch"},
+	"Notification": {"validate": "unioncase.privacy.fields.refuse_identity_in_notification"},
+	"File": {
+		"before_insert": "unioncase.privacy.fields.make_attachment_private",
+		"before_validate": "unioncase.privacy.fields.make_attachment_private",
+	},
+	"Error Log": {"before_insert": "unioncase.privacy.fields.scrub_error_log"},
+}

@@ -5,12 +5,23 @@ from pathlib import Path
 
 import frappe
 
+from unioncase.privacy.identity import IDENTITY_ROLE
+
 CATEGORY_ROOT = "All Grievance Categories"
 DEFAULT_DATA = Path(__file__).with_name("default_data.json")
 
 
 def after_install():
 	make_default_records()
+	make_identity_role()
+
+
+def make_identity_role():
+	"""The role a federation gives the few officials who may see workers' identities."""
+	if not frappe.db.exists("Role", IDENTITY_ROLE):
+		frappe.get_doc({"doctype": "Role", "role_name": IDENTITY_ROLE, "desk_access": 1}).insert(
+			ignore_permissions=True
+		)
 
 
 def make_default_records():
