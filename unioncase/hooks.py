@@ -19,6 +19,7 @@ has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union Member": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union": "unioncase.hierarchy.permissions.has_scoped_permission",
+	"File": "unioncase.privacy.confidential.has_file_permission",
 }
 
 override_whitelisted_methods = {
@@ -41,15 +42,25 @@ user_data_fields = [
 ]
 
 # Worker identity protection (unioncase/privacy): identity fields stay behind their permission level
-# on every path.
+# on every path; a confidential case's reporter is sealed off the case.
 before_request = [
 	"unioncase.privacy.fields.guard_identity_queries",
+	"unioncase.privacy.confidential.guard_confidential_files",
 ]
 
 jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
 
 doc_events = {
-	"Grievance": {"before_print": "unioncase.privacy.fields.hide_identity"},
+	"Grievance": {
+		"validate": "unioncase.privacy.confidential.seal_identity",
+		"on_update": "unioncase.privacy.confidential.store_sealed_identity",
+		"onload": "unioncase.privacy.confidential.reveal_in_form",
+		"before_print": [
+			"unioncase.privacy.fields.hide_identity",
+			"unioncase.privacy.confidential.reveal_in_print",
+		],
+		"on_trash": "unioncase.privacy.confidential.drop_sealed_identity",
+	},
 	"Union Member": {"before_print": "unioncase.privacy.fields.hide_identity"},
 	"Version": {"before_insert": "unioncase.privacy.fields.strip_identity_from_version"},
 	"Property Setter": {"validate": "unioncase.privacy.fields.refuse_exposing_identity"},
