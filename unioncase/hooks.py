@@ -59,9 +59,16 @@ doc_events = {
 			"unioncase.privacy.fields.hide_identity",
 			"unioncase.privacy.confidential.reveal_in_print",
 		],
-		"on_trash": "unioncase.privacy.confidential.drop_sealed_identity",
+		"on_trash": [
+			"unioncase.privacy.confidential.drop_sealed_identity",
+			"unioncase.privacy.fields.forget_identity_on_delete",
+		],
 	},
-	"Union Member": {"before_print": "unioncase.privacy.fields.hide_identity"},
+	"Union Member": {
+		"before_print": "unioncase.privacy.fields.hide_identity",
+		"on_trash": "unioncase.privacy.fields.forget_identity_on_delete",
+	},
+	"Confidential Identity": {"on_trash": "unioncase.privacy.fields.forget_identity_on_delete"},
 	"Version": {"before_insert": "unioncase.privacy.fields.strip_identity_from_version"},
 	"Property Setter": {"validate": "unioncase.privacy.fields.refuse_exposing_identity"},
 	"Custom Field": {"validate": "unioncase.privacy.fields.refuse_identity_fetch"},

@@ -13,10 +13,10 @@ from frappe import _
 from werkzeug.exceptions import Forbidden
 
 from unioncase.privacy.audit import log_identity_access
-from unioncase.privacy.fields import has_identity_access
+from unioncase.privacy.fields import SEALED_DOCTYPE, has_identity_access
 from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_ROLE
 
-SEALED = "Confidential Identity"
+SEALED = SEALED_DOCTYPE
 CASE = "Grievance"
 REPORTER_FIELDS = IDENTITY_FIELDS[CASE]
 

@@ -21,6 +21,8 @@ from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_PERMLEVEL, IDEN
 from unioncase.privacy.masking import mask_contacts_in_text
 
 PROTECTED_DOCTYPES = tuple(IDENTITY_FIELDS)
+# where a confidential case's reporter is kept (see confidential.py)
+SEALED_DOCTYPE = "Confidential Identity"
 # Request keys that name a doctype, and the API paths that carry one.
 DOCTYPE_KEYS = ("doctype", "document_type", "ref_doctype", "reference_doctype", "parent", "dt")
 DOCTYPE_PATHS = ("/api/resource/", "/api/v2/document/", "/api/v2/doctype/")
@@ -243,6 +245,15 @@ def strip_identity_from_version(doc, method=None):
 	for key in ("added", "removed", "row_changed"):
 		data[key] = [row for row in data.get(key) or [] if row[0] not in fieldnames]
 	doc.data = frappe.as_json(data, indent=None, separators=(",", ":"))
+
+
+def forget_identity_on_delete(doc, method=None):
+	"""on_trash: Frappe files a deleted document in the Deleted Document bin as it is in memory."""
+	fieldnames = (
+		IDENTITY_FIELDS["Grievance"] if doc.doctype == SEALED_DOCTYPE else identity_fieldnames(doc.doctype)
+	)
+	for fieldname in fieldnames:
+		doc.set(fieldname, None)
 
 
 def refuse_exposing_identity(doc, method=None):

@@ -97,6 +97,28 @@ class TestIdentityProtection(IntegrationTestCase):
 		)
 		self.assertFalse(frappe.db.exists(SEALED, case.name))
 
+	def test_deleting_a_case_leaves_no_identity_in_the_bin(self):
+		confidential = self.confidential_case()
+		ordinary = self.confidential_case(is_confidential=0, identity_custodians=[])
+		self.assertEqual(
+			frappe.db.get_value("Grievance", ordinary.name, "reporter_name"), REPORTER["reporter_name"]
+		)
+		frappe.set_user("Administrator")
+		confidential.delete()
+		ordinary.delete()
+		for doctype, name in (
+			("Grievance", confidential.name),
+			(SEALED, confidential.name),
+			("Grievance", ordinary.name),
+		):
+			data = frappe.db.get_value(
+				"Deleted Document", {"deleted_doctype": doctype, "deleted_name": name}, "data"
+			)
+			with self.subTest(doctype=doctype, name=name):
+				self.assertIn(name, data)
+				self.assertNotIn(REPORTER["reporter_name"], data)
+				self.assertNotIn(REPORTER["reporter_phone"], data)
+
 	def test_custodians_must_hold_the_role(self):
 		with self.assertRaisesRegex(frappe.ValidationError, "Identity Custodian"):
 			self.confidential_case(identity_custodians=[{"user": OFFICIAL}])
