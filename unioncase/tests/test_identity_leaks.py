@@ -596,6 +596,22 @@ class TestIdentityLeaks(IntegrationTestCase):
 			form = session.get("/api/method/frappe.desk.form.load.getdoc", doctype="Grievance", name=case)
 			self.assertEqual(form.status_code, 200)
 			self.assertIn(SUBJECT_PREFIX, form.text)
+			# saving the form as loaded (identity fields absent) keeps the case and its reporter
+			doc = form.json()["docs"][0]
+			saved = session.post(
+				"/api/method/frappe.desk.form.save.savedocs", doc=json.dumps(doc), action="Save"
+			)
+			self.assertEqual(saved.status_code, 200, saved.text[:300])
+		frappe.db.commit()  # a fresh snapshot: the server saved the cases
+		self.assertEqual(
+			frappe.db.get_value("Grievance", self.cases["ordinary"], "reporter_phone"),
+			REPORTERS["ordinary"]["reporter_phone"],
+		)
+		self.assertEqual(frappe.db.get_value("Grievance", self.cases["member"], "member"), self.member.name)
+		self.assertEqual(
+			frappe.db.get_value(SEALED, self.cases["confidential"], "reporter_phone"),
+			REPORTERS["confidential"]["reporter_phone"],
+		)
 		printed = session.post(
 			"/api/method/frappe.www.printview.get_html_and_style",
 			doc="Grievance",
