@@ -65,6 +65,12 @@ LINKED_WITH_METHODS = ("frappe.desk.form.linked_with.get", "frappe.desk.form.lin
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # What a Version keeps of a changed identity field: that it changed, not from what to what.
 VERSION_MARKER = "***"
+# `reporter_name': 'Siti'` or `full_name = "Siti"`: an identity value named in a trace
+IDENTITY_VALUE_IN_TEXT = re.compile(
+	r"(?P<key>\b(?:{})\b['\"]?\s*[:=]\s*)(?P<quote>['\"])(?:(?!(?P=quote)).)*(?P=quote)".format(
+		"|".join(sorted({field for fields in IDENTITY_FIELDS.values() for field in fields}))
+	)
+)
 # DocField properties an admin could change to expose an identity field.
 EXPOSING_PROPERTIES = ("permlevel", "in_global_search", "in_list_view", "in_preview", "print_hide")
 
@@ -327,7 +333,9 @@ def make_attachment_private(doc, method=None):
 
 
 def scrub_error_log(doc, method=None):
-	"""Error Log before_insert: phone numbers and emails in a trace are masked before it is stored."""
+	"""Error Log before_insert: phone numbers and emails in a trace are masked, and identity values
+	shown by name (a dict or a local variable in a trace with context) are hidden, before it is stored."""
 	for field in ("error", "method"):
 		if doc.get(field):
-			doc.set(field, mask_contacts_in_text(doc.get(field)))
+			text = IDENTITY_VALUE_IN_TEXT.sub(rf"\g<key>\g<quote>{VERSION_MARKER}\g<quote>", doc.get(field))
+			doc.set(field, mask_contacts_in_text(text))

@@ -238,9 +238,14 @@ class TestIdentityProtection(IntegrationTestCase):
 
 	def test_error_traces_mask_contacts(self):
 		log = frappe.log_error(
-			"T identity trace", f"failed for {REPORTER['reporter_phone']} / dewi@example.org"
+			"T identity trace",
+			f"failed for {REPORTER['reporter_phone']} / dewi@example.org\n"
+			f"  values = {{'reporter_name': '{REPORTER['reporter_name']}', 'status': 'Open'}}\n"
+			f'  full_name = "{REPORTER["reporter_name"]}"',
 		)
 		stored = frappe.db.get_value("Error Log", log.name, "error")
+		self.assertNotIn(REPORTER["reporter_name"], stored)
+		self.assertIn("'status': 'Open'", stored)
 		self.assertNotIn(REPORTER["reporter_phone"], stored)
 		self.assertNotIn("dewi@example.org", stored)
 		self.assertIn("+62 813 **** 4433", stored)
