@@ -46,6 +46,7 @@ user_data_fields = [
 before_request = [
 	"unioncase.privacy.fields.guard_identity_queries",
 	"unioncase.privacy.confidential.guard_confidential_files",
+	"unioncase.privacy.fields.upload_attachments_as_private",
 ]
 
 jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}

@@ -9,7 +9,9 @@ values asked for (a refused filter on a known phone number reads exactly like on
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import unquote
 
 import frappe
@@ -326,10 +328,29 @@ def make_attachment_private(doc, method=None):
 	"""File before_insert and before_validate: whatever is attached to a case or a member is private."""
 	if doc.attached_to_doctype not in PROTECTED_DOCTYPES or doc.is_folder or doc.is_private:
 		return
+	if doc.is_new() and (doc.file_url or "").startswith("/files/"):
+		# Frappe saved it as a public file in its own before_insert: it moves to the private files
+		move_to_private_files(doc)
 	doc.is_private = 1
-	if doc.is_new() and doc.file_url and not doc.is_remote_file:
-		# Frappe saved the upload as public in its own before_insert: move it to the private files
-		doc.handle_is_private_changed()
+
+
+def move_to_private_files(doc):
+	file_name = doc.file_url.rsplit("/", 1)[-1]
+	source = Path(frappe.get_site_path("public", "files", file_name))
+	target = Path(frappe.get_site_path("private", "files", file_name))
+	if target.exists():
+		target = target.with_name(f"{target.stem}-{frappe.generate_hash(length=8)}{target.suffix}")
+	if frappe.db.exists("File", {"file_url": doc.file_url}):
+		shutil.copyfile(source, target)  # Frappe reused another document's public file of that content
+	else:
+		shutil.move(source, target)
+	doc.file_url = f"/private/files/{target.name}"
+
+
+def upload_attachments_as_private():
+	"""before_request: an upload to a case or a member is private from the start."""
+	if frappe.form_dict.get("doctype") in PROTECTED_DOCTYPES and is_request_for("upload_file"):
+		frappe.form_dict.is_private = 1
 
 
 def scrub_error_log(doc, method=None):

@@ -10,6 +10,7 @@ from unioncase.privacy.fields import refuse_identity_fetch
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.privacy.masking import mask_contacts_in_text, mask_email, mask_phone
 from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
+from unioncase.tests.rest_client import RestSession, server_url
 
 UNION = "T PUK Bogor Dua"
 CUSTODIAN = "t.custodian.rules@test.unioncase.org"
@@ -23,6 +24,7 @@ def ensure_custodians():
 	for email in (CUSTODIAN, OTHER_CUSTODIAN):
 		ensure_user(email, "Branch Official", "T Cabang Bogor")
 		frappe.get_doc("User", email).add_roles(IDENTITY_ROLE)
+	frappe.db.commit()  # the live server logs them in
 
 
 class TestIdentityProtection(IntegrationTestCase):
@@ -270,6 +272,35 @@ class TestIdentityProtection(IntegrationTestCase):
 		file.save()
 		self.assertTrue(frappe.db.get_value("File", file.name, "is_private"))
 		file.delete()
+
+
+class TestUploads(IntegrationTestCase):
+	"""Through the live server, so this class commits: it holds nothing else."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_custodians()
+
+	def test_uploads_to_a_case_are_private(self):
+		case = frappe.get_doc(
+			{"doctype": "Grievance", "subject": "T rules upload", "owning_union": UNION}
+		).insert()
+		frappe.db.commit()
+		try:
+			response = RestSession(CUSTODIAN).http.post(
+				f"{server_url()}/api/method/upload_file",
+				data={"doctype": "Grievance", "docname": case.name, "is_private": 0},
+				files={"file": ("t-rules-statement.txt", b"statement of a worker")},
+				timeout=60,
+			)
+			self.assertEqual(response.status_code, 200, response.text[:300])
+			self.assertTrue(response.json()["message"]["file_url"].startswith("/private/files/"))
+		finally:
+			for file in frappe.get_all("File", filters={"attached_to_name": case.name}, pluck="name"):
+				frappe.delete_doc("File", file, force=True)
+			frappe.delete_doc("Grievance", case.name, force=True)
+			frappe.db.commit()
 
 
 class TestIdentityQueryGuard(IntegrationTestCase):
