@@ -90,6 +90,12 @@ def identity_fieldnames(doctype: str) -> set[str]:
 	return {df.fieldname for df in meta.fields if df.permlevel == IDENTITY_PERMLEVEL}
 
 
+def identity_tables(doctype: str) -> set[str]:
+	"""Child doctypes held in identity-level table fields (Frappe checks only the child's own levels)."""
+	meta = frappe.get_meta(doctype)
+	return {df.options for df in meta.get_table_fields() if df.permlevel == IDENTITY_PERMLEVEL}
+
+
 def guard_identity_queries():
 	"""before_request: refuse identity fields in a list-type request from a user without the level."""
 	if not frappe.form_dict or frappe.session.user == "Administrator":
@@ -101,11 +107,22 @@ def guard_identity_queries():
 		log_identity_export(doctypes)
 		return
 	forbidden = set().union(*(identity_fieldnames(doctype) for doctype in hidden))
+	tables = set().union(*(identity_tables(doctype) for doctype in hidden))
+	if set(found_doctypes(dict(frappe.form_dict))) & tables:
+		refuse(sorted(hidden)[0])
 	for key, value in list(frappe.form_dict.items()):
 		if key in SELECTED_KEYS:
-			drop_selected(key, value, forbidden)
-		elif forbidden & set(referenced_fields(key, value)):
+			drop_selected(key, value, forbidden, tables)
+		elif forbidden & set(referenced_fields(key, value)) or names_table(key, value, tables):
 			refuse(sorted(hidden)[0])
+
+
+def names_table(key: str, value, tables: set[str]) -> bool:
+	"""A field or filter that reaches into an identity-level child table (`tabChild`.`field`)."""
+	if key not in FILTER_KEYS + EXPRESSION_KEYS and not isinstance(parsed(value), dict):
+		return False
+	text = value if isinstance(value, str) else json.dumps(value)
+	return any(table in text for table in tables)
 
 
 def refuse_identity_links():
@@ -130,6 +147,8 @@ def request_doctypes() -> set[str]:
 	for prefix in DOCTYPE_PATHS:
 		if path.startswith(prefix):
 			names.add(path[len(prefix) :].split("/")[0])
+	# a query on an identity-level child table is a query on its parent's identity
+	names.update(doctype for doctype in PROTECTED_DOCTYPES if names & identity_tables(doctype))
 	return names & set(PROTECTED_DOCTYPES)
 
 
@@ -190,14 +209,18 @@ def parsed(value):
 	return value
 
 
-def drop_selected(key: str, value, forbidden: set[str]):
+def drop_selected(key: str, value, forbidden: set[str], tables: set[str]):
 	"""Drop identity columns from the selected fields, as Frappe does for the plain ones."""
 	fields = parsed(value)
 	if isinstance(fields, str):
 		fields = [field.strip() for field in fields.split(",")]
 	if not isinstance(fields, list):
 		return
-	kept = [field for field in fields if not forbidden & set(identifiers(field))]
+	kept = [
+		field
+		for field in fields
+		if not forbidden & set(identifiers(field)) and not any(table in json.dumps(field) for table in tables)
+	]
 	if len(kept) == len(fields):
 		return
 	kept = kept or ["name"]

@@ -498,6 +498,44 @@ class TestIdentityLeaks(IntegrationTestCase):
 					),
 				)
 
+	def test_named_custodians_stay_with_the_custodians(self):
+		"""Who may see a confidential reporter is itself behind the identity level."""
+		for email, session in self.every_user():
+			if email in CUSTODIANS:
+				continue
+			for path, response in (
+				(
+					"custodian table listed as a child doctype",
+					session.post(
+						"/api/method/frappe.client.get_list",
+						doctype="Grievance Identity Custodian",
+						parent="Grievance",
+						fields=["user", "parent"],
+					),
+				),
+				(
+					"custodian column in Report Builder",
+					session.post(
+						"/api/method/frappe.desk.reportview.get",
+						doctype="Grievance",
+						fields=["`tabGrievance`.`name`", "`tabGrievance Identity Custodian`.`user`"],
+					),
+				),
+				(
+					"filter on the custodian table",
+					session.get(
+						"/api/resource/Grievance",
+						fields=["name"],
+						filters=[["Grievance Identity Custodian", "user", "like", "%custodian%"]],
+					),
+				),
+			):
+				self.check(email, path, response)
+				# a filter on the table must not single out the confidential case either
+				singled_out = path.startswith("filter") and self.cases["confidential"] in response.text
+				if NAMED_CUSTODIAN in response.text or singled_out:
+					self.leak(f"{email} {path}: names the confidential case's custodian")
+
 	def test_attacks_by_value_learn_nothing(self):
 		"""Filtering on a phone number someone knows answers exactly as for a number nobody has."""
 		for email, session in self.every_user():
