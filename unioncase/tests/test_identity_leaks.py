@@ -11,6 +11,7 @@ named custodian does see the reporter) make sure the suite can fail.
 
 import json
 import re
+from pathlib import Path
 
 import frappe
 
@@ -735,20 +736,30 @@ def make_case(kind: str, **values) -> str:
 
 
 def remove_probe_data():
-	"""Cases, files, versions, logs and the member of an earlier run (this suite commits its data)."""
+	"""Cases, files, versions, logs and the member of an earlier run (this suite commits its data).
+
+	Rows are deleted directly: delete_doc would queue a background job per document, and no worker
+	runs beside the tests to take them.
+	"""
 	frappe.set_user("Administrator")
 	cases = frappe.get_all("Grievance", filters={"subject": ["like", f"{SUBJECT_PREFIX}%"]}, pluck="name")
-	for table, column in (("Version", "docname"), (ACCESS_LOG, "reference_name"), (SEALED, "name")):
-		if cases:
-			frappe.db.delete(table, {column: ["in", cases]})
-	for file in frappe.get_all(
-		"File", filters={"attached_to_doctype": "Grievance", "attached_to_name": ["in", cases or [""]]}
+	members = frappe.get_all("Union Member", filters={"national_id": MEMBER["national_id"]}, pluck="name")
+	documents = cases + members
+	if not documents:
+		return
+	files = frappe.get_all("File", filters={"attached_to_name": ["in", documents]}, pluck="name")
+	for name in files:
+		file = frappe.get_doc("File", name)
+		if not frappe.db.exists("File", {"file_url": file.file_url, "name": ["not in", files]}):
+			Path(file.get_full_path()).unlink(missing_ok=True)
+	frappe.db.delete("File", {"name": ["in", files or [""]]})
+	for table, column in (
+		("Version", "docname"),
+		("Comment", "reference_name"),
+		(ACCESS_LOG, "reference_name"),
+		(SEALED, "name"),
+		("Grievance Identity Custodian", "parent"),
+		("Grievance", "name"),
+		("Union Member", "name"),
 	):
-		frappe.delete_doc("File", file.name, force=True)
-	for case in cases:
-		frappe.delete_doc("Grievance", case, force=True)
-	for member in frappe.get_all(
-		"Union Member", filters={"national_id": MEMBER["national_id"]}, pluck="name"
-	):
-		frappe.db.delete("Version", {"docname": member})
-		frappe.delete_doc("Union Member", member, force=True)
+		frappe.db.delete(table, {column: ["in", documents]})
