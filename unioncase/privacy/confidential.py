@@ -67,10 +67,13 @@ def seal_identity(doc, method=None):
 def may_change_sealed(doc, before, entered: dict) -> bool:
 	if is_named_custodian(before):
 		return True
-	if not custodians_of(before):
-		# nobody named yet: any custodian who can read the case may name the first ones
-		return has_identity_access(CASE) and not entered and bool(doc.is_confidential or doc.is_anonymous)
-	return not entered and doc.is_confidential and custodians_of(doc) == custodians_of(before)
+	if entered or not doc.is_confidential:
+		# only a named custodian changes the reporter or lifts confidentiality (or anonymises)
+		return False
+	if custodians_of(doc) == custodians_of(before):
+		return True
+	# nobody named yet: any custodian who can read the case may name the first ones
+	return not custodians_of(before) and has_identity_access(CASE)
 
 
 def validate_custodians(doc):

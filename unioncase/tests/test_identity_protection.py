@@ -90,6 +90,30 @@ class TestIdentityProtection(IntegrationTestCase):
 			frappe.get_doc("Grievance", case.name).update({"is_confidential": 0}).save()
 		self.assertEqual(frappe.db.get_value(SEALED, case.name, "reporter_name"), REPORTER["reporter_name"])
 
+	def test_a_case_sealed_at_intake_gets_its_first_custodians(self):
+		case = frappe.get_doc(
+			{
+				"doctype": "Grievance",
+				"subject": "T rules sealed at intake",
+				"owning_union": UNION,
+				"reporter_type": "Non-member",
+				"is_confidential": 1,
+				**REPORTER,
+			}
+		).insert()  # as Administrator: what a web form or WhatsApp intake does
+		self.assertEqual(frappe.db.get_value(SEALED, case.name, "reporter_name"), REPORTER["reporter_name"])
+		frappe.set_user(OFFICIAL)
+		frappe.get_doc("Grievance", case.name).update({"severity": "High"}).save()
+		frappe.set_user(OTHER_CUSTODIAN)
+		doc = frappe.get_doc("Grievance", case.name)
+		doc.append("identity_custodians", {"user": OTHER_CUSTODIAN})
+		doc.save()
+		frappe.set_user(CUSTODIAN)
+		doc = frappe.get_doc("Grievance", case.name)
+		doc.append("identity_custodians", {"user": CUSTODIAN})
+		with self.assertRaises(frappe.PermissionError):
+			doc.save()
+
 	def test_a_named_custodian_lifts_confidentiality(self):
 		case = self.confidential_case()
 		case.reload()
