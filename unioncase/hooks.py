@@ -22,6 +22,7 @@ has_permission = {
 	"Union Member": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Workflow Action": "unioncase.workflows.assignment.workflow_action_permission",
+	"File": "unioncase.privacy.confidential.has_file_permission",
 }
 
 override_whitelisted_methods = {
@@ -47,6 +48,16 @@ user_data_fields = [
 ]
 
 
+# Worker identity protection (unioncase/privacy): identity fields stay behind their permission level
+# on every path; a confidential case's reporter is sealed off the case.
+before_request = [
+	"unioncase.privacy.fields.guard_identity_queries",
+	"unioncase.privacy.confidential.guard_confidential_files",
+	"unioncase.privacy.fields.upload_attachments_as_private",
+]
+
+jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
+
 doc_events = {
 	# The case lifecycle: per-union assignment rules follow the officials attached to each union, and
 	# nobody is assigned a case outside their part of the hierarchy.
@@ -62,6 +73,38 @@ doc_events = {
 	"Personal Data Download Request": {
 		"after_insert": "unioncase.privacy.erasure.on_download_request_insert",
 	},
+	# Worker identity protection (unioncase/privacy).
+	"Grievance": {
+		"validate": "unioncase.privacy.confidential.seal_identity",
+		"on_update": "unioncase.privacy.confidential.store_sealed_identity",
+		"onload": "unioncase.privacy.confidential.reveal_in_form",
+		"before_print": [
+			"unioncase.privacy.fields.hide_identity",
+			"unioncase.privacy.confidential.reveal_in_print",
+		],
+		"on_trash": [
+			"unioncase.privacy.confidential.drop_sealed_identity",
+			"unioncase.privacy.fields.forget_identity_on_delete",
+			"unioncase.privacy.consent.drop_consent_history",
+		],
+	},
+	"Union Member": {
+		"before_print": "unioncase.privacy.fields.hide_identity",
+		"on_trash": [
+			"unioncase.privacy.fields.forget_identity_on_delete",
+			"unioncase.privacy.consent.drop_consent_history",
+		],
+	},
+	"Confidential Identity": {"on_trash": "unioncase.privacy.fields.forget_identity_on_delete"},
+	"Version": {"before_insert": "unioncase.privacy.fields.strip_identity_from_version"},
+	"Property Setter": {"validate": "unioncase.privacy.fields.refuse_exposing_identity"},
+	"Custom Field": {"validate": "unioncase.privacy.fields.refuse_identity_fetch"},
+	"Notification": {"validate": "unioncase.privacy.fields.refuse_identity_in_notification"},
+	"File": {
+		"before_insert": "unioncase.privacy.fields.make_attachment_private",
+		"before_validate": "unioncase.privacy.fields.make_attachment_private",
+	},
+	"Error Log": {"before_insert": "unioncase.privacy.fields.scrub_error_log"},
 }
 
 scheduler_events = {

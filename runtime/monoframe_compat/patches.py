@@ -234,6 +234,14 @@ def patch_utils(utils):
 	utils.get_assets_json = get_assets_json
 
 
+def patch_pdf(pdf):
+	def pdf_body_html(template, args, **kwargs):
+		# monoframe returns "" here, so every print view is blank; Frappe renders the print format.
+		return template.render(args, filters={"len": len})
+
+	pdf.pdf_body_html = pdf_body_html
+
+
 def patch_tests_utils(tests_utils):
 	# monoframe imports `monoframe.tests.utils.generators`, which it never shipped: make room for it.
 	tests_utils.__path__ = []
@@ -261,6 +269,7 @@ MODULE_PATCHES = {
 	"monoframe.patches": patch_patches,
 	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
+	"monoframe.utils.pdf": patch_pdf,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,
 }

@@ -148,6 +148,11 @@ def add_consent_event(doctype: str, name: str, event: str, consent_text: str | N
 	).insert(ignore_permissions=True)
 
 
+def drop_consent_history(doc, method=None):
+	"""on_trash of Grievance and Union Member: the consent history goes with the record it was for."""
+	frappe.db.delete(CONSENT_EVENT, {"reference_doctype": doc.doctype, "reference_name": doc.name})
+
+
 def consent_history(doctype: str, name: str) -> list[dict]:
 	return frappe.get_all(
 		CONSENT_EVENT,

@@ -6,6 +6,7 @@ from pathlib import Path
 import frappe
 
 from unioncase.privacy.consent import make_default_consent_texts
+from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.workflows.deadlines import make_default_deadline_records
 from unioncase.workflows.install import install_lifecycle
 
@@ -18,6 +19,15 @@ def after_install():
 	make_default_consent_texts()
 	install_lifecycle()
 	make_default_deadline_records()
+	make_identity_role()
+
+
+def make_identity_role():
+	"""The role a federation gives the few officials who may see workers' identities."""
+	if not frappe.db.exists("Role", IDENTITY_ROLE):
+		frappe.get_doc({"doctype": "Role", "role_name": IDENTITY_ROLE, "desk_access": 1}).insert(
+			ignore_permissions=True
+		)
 
 
 def make_default_records():

@@ -11,7 +11,8 @@ from unioncase.privacy.consent import (
 	record_consent,
 	withdraw_consent,
 )
-from unioncase.tests.hierarchy_data import ensure_hierarchy
+from unioncase.privacy.identity import IDENTITY_ROLE
+from unioncase.tests.hierarchy_data import ensure_hierarchy, make_official
 from unioncase.tests.privacy_data import WORKPLACE, consent_text, make_case, make_member, make_website_user
 from unioncase.tests.rest_client import RestSession
 
@@ -101,15 +102,20 @@ class TestConsent(IntegrationTestCase):
 
 	def test_rest_intake_records_consent_for_cases_and_members(self):
 		frappe.db.commit()  # release the naming-series and row locks this class's inserts hold
-		session = RestSession("t.puk.bogor1@test.unioncase.org")
+		# Recording who reports is for officials the federation gave the Identity Custodian role.
+		intake_official = make_official(
+			"t.intake.bogor1@test.unioncase.org", "Workplace Union Official", WORKPLACE
+		)
+		frappe.get_doc("User", intake_official).add_roles(IDENTITY_ROLE)
+		frappe.db.commit()
+		session = RestSession(intake_official)
+		subject = f"REST tanpa persetujuan {frappe.generate_hash(length=6)}"
 		refused = session.post(
 			"/api/resource/Grievance",
-			data=json.dumps(
-				{"subject": "REST tanpa persetujuan", "owning_union": WORKPLACE, "reporter_name": "X"}
-			),
+			data=json.dumps({"subject": subject, "owning_union": WORKPLACE, "reporter_name": "X"}),
 		)
 		self.assertEqual(refused.status_code, 417, refused.text)
-		self.assertFalse(frappe.db.exists("Grievance", {"subject": "REST tanpa persetujuan"}))
+		self.assertFalse(frappe.db.exists("Grievance", {"subject": subject}))
 		member = session.post(
 			"/api/resource/Union Member",
 			data=json.dumps(

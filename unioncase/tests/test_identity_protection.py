@@ -1,0 +1,386 @@
+"""The rules around workers' identities: confidential cases, masking, and what admins cannot undo."""
+
+import json
+from pathlib import Path
+
+import frappe
+
+from unioncase.compat import IntegrationTestCase
+from unioncase.privacy.confidential import SEALED
+from unioncase.privacy.fields import refuse_identity_fetch
+from unioncase.privacy.identity import IDENTITY_ROLE
+from unioncase.privacy.masking import mask_contacts_in_text, mask_email, mask_phone
+from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
+from unioncase.tests.privacy_data import new_case
+from unioncase.tests.rest_client import RestSession, server_url
+
+UNION = "T PUK Bogor Dua"
+CUSTODIAN = "t.custodian.rules@test.unioncase.org"
+OTHER_CUSTODIAN = "t.custodian.rules.other@test.unioncase.org"
+OFFICIAL = "t.branch.bogor@test.unioncase.org"
+REPORTER = {"reporter_name": "Dewi Rulescase", "reporter_phone": "+6281366554433"}
+
+
+def ensure_custodians():
+	ensure_hierarchy()
+	for email in (CUSTODIAN, OTHER_CUSTODIAN):
+		ensure_user(email, "Branch Official", "T Cabang Bogor")
+		frappe.get_doc("User", email).add_roles(IDENTITY_ROLE)
+	frappe.db.commit()  # the live server logs them in
+
+
+class TestIdentityProtection(IntegrationTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_custodians()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def confidential_case(self, **values):
+		frappe.set_user(CUSTODIAN)
+		return new_case(
+			{
+				"doctype": "Grievance",
+				"subject": "T rules confidential",
+				"owning_union": UNION,
+				"reporter_type": "Non-member",
+				"is_confidential": 1,
+				"identity_custodians": [{"user": CUSTODIAN}],
+				**REPORTER,
+				**values,
+			}
+		)
+
+	def test_masking(self):
+		self.assertEqual(mask_phone("+6281234567890"), "+62 812 **** 7890")
+		self.assertEqual(mask_phone("0812-3456-7890"), "+62 812 **** 7890")
+		self.assertEqual(mask_email("siti.rahayu@example.org"), "s****@example.org")
+		self.assertEqual(mask_phone(None), "")
+		self.assertEqual(
+			mask_contacts_in_text("call 0812-3456-7890 or mail siti@example.org on 2026-11-23 10:00:00"),
+			"call +62 812 **** 7890 or mail s****@example.org on 2026-11-23 10:00:00",
+		)
+
+	def test_a_confidential_case_keeps_its_reporter_sealed(self):
+		case = self.confidential_case()
+		self.assertFalse(frappe.db.get_value("Grievance", case.name, "reporter_name"))
+		self.assertEqual(frappe.db.get_value(SEALED, case.name, "reporter_name"), REPORTER["reporter_name"])
+		# no role reads the sealed record, not even the named custodian: only through the case
+		self.assertFalse(frappe.has_permission(SEALED, "read", user=CUSTODIAN))
+
+	def test_only_named_custodians_change_a_confidential_case(self):
+		case = self.confidential_case()
+		frappe.set_user(OTHER_CUSTODIAN)
+		for change in (
+			{"reporter_name": "Someone Else"},
+			{"identity_custodians": [{"user": CUSTODIAN}, {"user": OTHER_CUSTODIAN}]},
+			{"is_confidential": 0},
+		):
+			doc = frappe.get_doc("Grievance", case.name)
+			doc.update(change)
+			with self.subTest(change=change), self.assertRaises(frappe.PermissionError):
+				doc.save()
+		# other work on the case goes on
+		frappe.get_doc("Grievance", case.name).update({"severity": "High"}).save()
+		# an official without the role keeps working too, and cannot undo confidentiality
+		frappe.set_user(OFFICIAL)
+		frappe.get_doc("Grievance", case.name).update({"severity": "Critical"}).save()
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_doc("Grievance", case.name).update({"is_confidential": 0}).save()
+		self.assertEqual(frappe.db.get_value(SEALED, case.name, "reporter_name"), REPORTER["reporter_name"])
+
+	def test_a_case_sealed_at_intake_gets_its_first_custodians(self):
+		case = new_case(
+			{
+				"doctype": "Grievance",
+				"subject": "T rules sealed at intake",
+				"owning_union": UNION,
+				"reporter_type": "Non-member",
+				"is_confidential": 1,
+				**REPORTER,
+			}
+		)  # as Administrator: what a web form or WhatsApp intake does
+		self.assertEqual(frappe.db.get_value(SEALED, case.name, "reporter_name"), REPORTER["reporter_name"])
+		frappe.set_user(OFFICIAL)
+		frappe.get_doc("Grievance", case.name).update({"severity": "High"}).save()
+		frappe.set_user(OTHER_CUSTODIAN)
+		doc = frappe.get_doc("Grievance", case.name)
+		doc.append("identity_custodians", {"user": OTHER_CUSTODIAN})
+		doc.save()
+		frappe.set_user(CUSTODIAN)
+		doc = frappe.get_doc("Grievance", case.name)
+		doc.append("identity_custodians", {"user": CUSTODIAN})
+		with self.assertRaises(frappe.PermissionError):
+			doc.save()
+
+	def test_a_named_custodian_lifts_confidentiality(self):
+		case = self.confidential_case()
+		case.reload()
+		case.is_confidential = 0
+		case.save()
+		self.assertEqual(
+			frappe.db.get_value("Grievance", case.name, "reporter_name"), REPORTER["reporter_name"]
+		)
+		self.assertFalse(frappe.db.exists(SEALED, case.name))
+
+	def test_deleting_a_case_leaves_no_identity_in_the_bin(self):
+		confidential = self.confidential_case()
+		ordinary = self.confidential_case(is_confidential=0, identity_custodians=[])
+		self.assertEqual(
+			frappe.db.get_value("Grievance", ordinary.name, "reporter_name"), REPORTER["reporter_name"]
+		)
+		frappe.set_user("Administrator")
+		confidential.delete()
+		ordinary.delete()
+		for doctype, name in (
+			("Grievance", confidential.name),
+			(SEALED, confidential.name),
+			("Grievance", ordinary.name),
+		):
+			data = frappe.db.get_value(
+				"Deleted Document", {"deleted_doctype": doctype, "deleted_name": name}, "data"
+			)
+			with self.subTest(doctype=doctype, name=name):
+				self.assertIn(name, data)
+				self.assertNotIn(REPORTER["reporter_name"], data)
+				self.assertNotIn(REPORTER["reporter_phone"], data)
+
+	def test_custodians_must_hold_the_role(self):
+		with self.assertRaisesRegex(frappe.ValidationError, "Identity Custodian"):
+			self.confidential_case(identity_custodians=[{"user": OFFICIAL}])
+
+	def test_an_anonymous_report_keeps_nothing_whatever_the_path(self):
+		frappe.set_user(CUSTODIAN)
+		case = new_case(
+			{
+				"doctype": "Grievance",
+				"subject": "T rules anonymous",
+				"owning_union": UNION,
+				"reporter_type": "Non-member",
+				"is_anonymous": 1,
+				"is_confidential": 1,
+				**REPORTER,
+			}
+		)
+		self.assertFalse(frappe.db.get_value("Grievance", case.name, "reporter_phone"))
+		self.assertFalse(frappe.db.exists(SEALED, case.name))
+		frappe.client.set_value("Grievance", case.name, "reporter_phone", REPORTER["reporter_phone"])
+		self.assertFalse(frappe.db.get_value("Grievance", case.name, "reporter_phone"))
+
+	def test_officials_without_the_role_cannot_write_identity(self):
+		frappe.set_user(OFFICIAL)
+		case = frappe.get_doc(
+			{"doctype": "Grievance", "subject": "T rules walk-in", "owning_union": UNION, **REPORTER}
+		).insert()
+		self.assertFalse(frappe.db.get_value("Grievance", case.name, "reporter_name"))
+
+	def test_admins_cannot_expose_identity_fields(self):
+		for prop, value in (("permlevel", "0"), ("in_global_search", "1"), ("print_hide", "0")):
+			with self.subTest(prop=prop), self.assertRaisesRegex(frappe.ValidationError, "identity"):
+				frappe.make_property_setter(
+					{
+						"doctype": "Grievance",
+						"fieldname": "reporter_phone",
+						"property": prop,
+						"value": value,
+						"property_type": "Check" if prop != "permlevel" else "Int",
+					}
+				)
+		with self.assertRaisesRegex(frappe.ValidationError, "identity"):
+			frappe.make_property_setter(
+				{
+					"doctype": "Grievance",
+					"fieldname": "closure_notes",
+					"property": "fetch_from",
+					"value": "member.phone",
+					"property_type": "Small Text",
+				}
+			)
+		# other fields stay customisable
+		frappe.make_property_setter(
+			{
+				"doctype": "Grievance",
+				"fieldname": "subject",
+				"property": "in_global_search",
+				"value": "1",
+				"property_type": "Check",
+			}
+		)
+
+	def test_custom_fields_cannot_copy_identity_out(self):
+		def custom_field(fetch_from, **values):
+			return frappe.get_doc(
+				{
+					"doctype": "Custom Field",
+					"dt": "Grievance",
+					"fieldname": "t_reporter_copy",
+					"label": "T Reporter Copy",
+					"fieldtype": "Data",
+					"insert_after": "subject",
+					"fetch_from": fetch_from,
+					**values,
+				}
+			)
+
+		for fetch_from in ("member.full_name", "member.phone", "member.member_number"):
+			with (
+				self.subTest(fetch_from=fetch_from),
+				self.assertRaisesRegex(frappe.ValidationError, "identity"),
+			):
+				custom_field(fetch_from).insert()
+		# at the identity level it is allowed (checked without inserting: a new column would commit)
+		refuse_identity_fetch(custom_field("member.full_name", permlevel=1))
+
+	def test_notifications_show_contacts_only_masked(self):
+		def notification(message):
+			return frappe.get_doc(
+				{
+					"doctype": "Notification",
+					"name": "T identity notification",
+					"subject": "Case {{ doc.name }}",
+					"document_type": "Grievance",
+					"event": "New",
+					"channel": "System Notification",
+					"message": message,
+					"recipients": [{"receiver_by_role": "Branch Official"}],
+				}
+			)
+
+		for message in (
+			"{{ doc.reporter_name }}",
+			"Call {{ doc.reporter_phone }}",
+			"{{ doc.get('member') }}",
+		):
+			with (
+				self.subTest(message=message),
+				self.assertRaisesRegex(frappe.ValidationError, "notification"),
+			):
+				notification(message).insert()
+		notification("Reporter: {{ mask_phone(doc.reporter_phone) }}").insert()
+		rendered = frappe.render_template(
+			"{{ mask_phone(doc.reporter_phone) }}", {"doc": frappe._dict(REPORTER)}
+		)
+		self.assertEqual(rendered, "+62 813 **** 4433")
+
+	def test_error_traces_mask_contacts(self):
+		log = frappe.log_error(
+			"T identity trace",
+			f"failed for {REPORTER['reporter_phone']} / dewi@example.org\n"
+			f"  values = {{'reporter_name': '{REPORTER['reporter_name']}', 'status': 'Open'}}\n"
+			f'  full_name = "{REPORTER["reporter_name"]}"',
+		)
+		stored = frappe.db.get_value("Error Log", log.name, "error")
+		self.assertNotIn(REPORTER["reporter_name"], stored)
+		self.assertIn("'status': 'Open'", stored)
+		self.assertNotIn(REPORTER["reporter_phone"], stored)
+		self.assertNotIn("dewi@example.org", stored)
+		self.assertIn("+62 813 **** 4433", stored)
+
+	def test_attachments_of_members_are_private(self):
+		member = frappe.get_doc(
+			{"doctype": "Union Member", "full_name": "T Rules Member", "workplace_union": UNION}
+		).insert()
+		file = frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": "t-rules-ktp.txt",
+				"attached_to_doctype": "Union Member",
+				"attached_to_name": member.name,
+				"content": "identity card",
+				"is_private": 0,
+			}
+		).insert()
+		self.assertTrue(file.is_private)
+		self.assertTrue(file.file_url.startswith("/private/files/"))
+		file.is_private = 0
+		file.save()
+		self.assertTrue(frappe.db.get_value("File", file.name, "is_private"))
+		file.delete()
+
+
+class TestUploads(IntegrationTestCase):
+	"""Through the live server, so this class commits: it holds nothing else."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_custodians()
+
+	def test_uploads_to_a_case_are_private(self):
+		case = frappe.get_doc(
+			{"doctype": "Grievance", "subject": "T rules upload", "owning_union": UNION}
+		).insert()
+		frappe.db.commit()
+		try:
+			response = RestSession(CUSTODIAN).http.post(
+				f"{server_url()}/api/method/upload_file",
+				data={"doctype": "Grievance", "docname": case.name, "is_private": 0},
+				files={"file": ("t-rules-statement.txt", b"statement of a worker")},
+				timeout=60,
+			)
+			self.assertEqual(response.status_code, 200, response.text[:300])
+			self.assertTrue(response.json()["message"]["file_url"].startswith("/private/files/"))
+		finally:
+			# rows deleted directly: delete_doc queues jobs that no worker takes during the tests
+			for file in frappe.get_all("File", filters={"attached_to_name": case.name}, pluck="name"):
+				Path(frappe.get_doc("File", file).get_full_path()).unlink(missing_ok=True)
+				frappe.db.delete("File", file)
+			frappe.db.delete("Grievance", case.name)
+			frappe.db.commit()
+
+
+class TestIdentityQueryGuard(IntegrationTestCase):
+	"""The request-level guard itself: Frappe v16 also refuses these filters, v15 does not."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_custodians()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.local.form_dict = frappe._dict()
+
+	def guard(self, user: str, **form):
+		from unioncase.privacy.fields import guard_identity_queries
+
+		frappe.set_user(user)
+		frappe.local.form_dict = frappe._dict(form)
+		guard_identity_queries()
+		return frappe.local.form_dict
+
+	def test_identity_fields_anywhere_in_a_query_are_refused(self):
+		phone = json.dumps([["Grievance", "reporter_phone", "=", "+6281366554433"]])
+		for form in (
+			{"doctype": "Grievance", "filters": phone},
+			{"doctype": "Grievance", "filters": {"reporter_name": "Dewi"}},
+			{"doctype": "Grievance", "or_filters": [["member", "is", "set"]]},
+			{"doctype": "Grievance", "order_by": "`tabGrievance`.`reporter_phone` desc"},
+			{"doctype": "Grievance", "group_by": "reporter_name"},
+			{"doctype": "Grievance", "field": "member"},
+			{"doctype": "Grievance", "searchfield": "reporter_phone", "txt": "0813"},
+			{"doctype": "Union Member", "filters": [["full_name", "like", "%Dewi%"]]},
+			{"doctype": "Grievance", "filters": [["member.full_name", "like", "%Dewi%"]]},
+			{"doc": json.dumps({"document_type": "Grievance", "filters_json": phone}), "filters": "[]"},
+			# a member's connections name the cases they reported
+			{"cmd": "frappe.desk.form.linked_with.get", "doctype": "Union Member", "docname": "MBR-1"},
+		):
+			with self.subTest(form=form), self.assertRaises(frappe.PermissionError):
+				self.guard(OFFICIAL, **form)
+
+	def test_ordinary_queries_pass_and_identity_columns_are_dropped(self):
+		form = self.guard(
+			OFFICIAL,
+			doctype="Grievance",
+			fields=json.dumps(["name", "reporter_phone", "count(reporter_name) as n", "subject"]),
+			# a value that happens to be an identity field name is data, not a field
+			filters=json.dumps([["Grievance", "subject", "like", "%member%"]]),
+			order_by="modified desc",
+		)
+		self.assertEqual(json.loads(form.fields), ["name", "subject"])
+
+	def test_custodians_may_filter_on_identity(self):
+		form = self.guard(CUSTODIAN, doctype="Grievance", filters={"reporter_phone": "+6281366554433"})
+		self.assertEqual(form.filters, {"reporter_phone": "+6281366554433"})
