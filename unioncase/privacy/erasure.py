@@ -19,7 +19,14 @@ from frappe import _
 from frappe.utils.verified_command import get_signed_params
 
 from unioncase.privacy.member_export import member_data
-from unioncase.privacy.redaction import DELETION_REQUEST, GRIEVANCE, MEMBER, redact_case, redact_member
+from unioncase.privacy.redaction import (
+	DELETION_REQUEST,
+	GRIEVANCE,
+	MEMBER,
+	cases_reported_by,
+	redact_case,
+	redact_member,
+)
 
 DELETED = "Deleted"
 
@@ -34,14 +41,11 @@ def erase_personal_data(email: str, anonymised_email: str | None = None) -> dict
 	emails = [value for value in (email, anonymised_email) if value]
 	run_id = frappe.generate_hash(length=12)
 	members = frappe.get_all(MEMBER, filters={"email": ["in", emails]}, pluck="name")
-	cases = set(
-		frappe.get_all(
-			GRIEVANCE,
-			filters={"member": ["in", members or [""]], "redacted_on": ["is", "not set"]},
-			pluck="name",
-		)
+	found = cases_reported_by(members=members, emails=emails)
+	done = frappe.get_all(
+		GRIEVANCE, filters={"name": ["in", found or [""]], "redacted_on": ["is", "set"]}, pluck="name"
 	)
-	cases.update(frappe.get_all(GRIEVANCE, filters={"reporter_email": ["in", emails]}, pluck="name"))
+	cases = set(found) - set(done)
 	for case in sorted(cases):
 		redact_case(case, DELETION_REQUEST, run_id)
 	for member in members:
@@ -66,7 +70,8 @@ def send_member_data(request: str, user: str):
 	members = frappe.get_all(MEMBER, filters={"email": user}, pluck="name")
 	if not members:
 		return
-	data = {"Union Member": [member_data(member) for member in members]}
+	# the worker's own request: their confidential cases too
+	data = {"Union Member": [member_data(member, include_sealed=True) for member in members]}
 	file = frappe.get_doc(
 		{
 			"doctype": "File",

@@ -12,8 +12,8 @@ from frappe.core.doctype.access_log.access_log import make_access_log
 
 from unioncase.hierarchy.scope import allowed_unions
 from unioncase.privacy.consent import consent_history
-from unioncase.privacy.identity import IDENTITY_ROLE
-from unioncase.privacy.redaction import GRIEVANCE, LOG, MEMBER
+from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_ROLE
+from unioncase.privacy.redaction import GRIEVANCE, LOG, MEMBER, cases_reported_by
 
 EXPORT_ROLES = ("System Manager", "Union Administrator")
 CASE_FIELDS = (
@@ -78,19 +78,25 @@ def check_export_permission(member: str):
 	)
 
 
-def member_data(member: str) -> dict:
-	"""Member record, consent history, reported cases with their comments and communications, redactions."""
+def member_data(member: str, include_sealed: bool = False) -> dict:
+	"""Member record, consent history, reported cases with their comments and communications, redactions.
+
+	A confidential case the member reported is included for the member's own request
+	(`include_sealed`) or for a custodian named on that case; other exporters do not learn it exists.
+	"""
+	from unioncase.privacy.confidential import SEALED, is_named_custodian
+
 	record = frappe.get_doc(MEMBER, member).as_dict()
-	cases = frappe.get_all(
-		GRIEVANCE, filters={"member": member}, fields=list(CASE_FIELDS), order_by="creation"
-	)
-	if record.get("email"):
-		cases += frappe.get_all(
-			GRIEVANCE,
-			filters={"reporter_email": record["email"], "member": ["is", "not set"]},
-			fields=list(CASE_FIELDS),
-			order_by="creation",
-		)
+	emails = [record["email"]] if record.get("email") else []
+	cases = []
+	for name in cases_reported_by(members=[member], emails=emails):
+		case = frappe.db.get_value(GRIEVANCE, name, list(CASE_FIELDS), as_dict=True)
+		sealed = frappe.db.get_value(SEALED, name, list(IDENTITY_FIELDS[GRIEVANCE]), as_dict=True)
+		if sealed:
+			if not (include_sealed or is_named_custodian(frappe.get_doc(GRIEVANCE, name))):
+				continue
+			case.update(sealed)
+		cases.append(case)
 	for case in cases:
 		case["consent_history"] = consent_history(GRIEVANCE, case.name)
 		case["comments"] = frappe.get_all(

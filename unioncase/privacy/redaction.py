@@ -25,6 +25,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from unioncase.privacy.fields import SEALED_DOCTYPE
 from unioncase.privacy.identity import IDENTITY_FIELDS
 
 GRIEVANCE = "Grievance"
@@ -69,6 +70,9 @@ def redact_case(
 	frappe.db.set_value(GRIEVANCE, name, values, update_modified=False)
 	forget_in_global_search(GRIEVANCE, name)
 	counts = {"versions_scrubbed": scrub_versions(GRIEVANCE, name, redacted, marker)}
+	if frappe.db.exists(SEALED_DOCTYPE, name):  # a confidential case's reporter, sealed off the case
+		frappe.db.delete(SEALED_DOCTYPE, {"name": name})
+		counts["sealed_identity_deleted"] = 1
 	if delete_attachments:  # first: deleting a file adds an "Attachment Removed" comment naming it
 		counts["files_deleted"] = delete_files_of(GRIEVANCE, name)
 	if delete_comments:
@@ -99,7 +103,7 @@ def redact_member(name: str, rule: str, run_id: str | None = None) -> str:
 def redact_member_cases(member: str, rule: str, run_id: str | None = None, withdrawn_on=None) -> int:
 	"""Redact the member's identity from every case they reported; on erasure, the case text too."""
 	erasure = rule == DELETION_REQUEST
-	cases = frappe.get_all(GRIEVANCE, filters={"member": member}, pluck="name")
+	cases = cases_reported_by(members=[member])
 	for case in cases:
 		redact_case(
 			case,
@@ -111,6 +115,16 @@ def redact_member_cases(member: str, rule: str, run_id: str | None = None, withd
 			withdrawn_on=withdrawn_on,
 		)
 	return len(cases)
+
+
+def cases_reported_by(members=(), emails=()) -> list[str]:
+	"""Cases whose reporter is one of the members or emails, on the case or sealed off a confidential one."""
+	cases = set()
+	for doctype, case_field in ((GRIEVANCE, "name"), (SEALED_DOCTYPE, "grievance")):
+		for field, values in (("member", members), ("reporter_email", emails)):
+			if values:
+				cases.update(frappe.get_all(doctype, filters={field: ["in", list(values)]}, pluck=case_field))
+	return sorted(cases)
 
 
 def forget_in_global_search(doctype: str, name: str):

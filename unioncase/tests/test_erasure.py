@@ -7,9 +7,13 @@ from unittest.mock import patch
 import frappe
 
 from unioncase.compat import IntegrationTestCase
-from unioncase.privacy.identity import IDENTITY_FIELDS
-from unioncase.tests.hierarchy_data import ensure_hierarchy
+from unioncase.privacy.confidential import SEALED
+from unioncase.privacy.erasure import erase_personal_data
+from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_ROLE
+from unioncase.privacy.member_export import export_member_data, member_data
+from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
 from unioncase.tests.privacy_data import (
+	WORKPLACE,
 	ensure_outgoing_email_account,
 	make_case,
 	make_member,
@@ -124,3 +128,47 @@ class TestErasure(IntegrationTestCase):
 			{case.name for case in (*self.member_cases, self.email_case)},
 		)
 		self.assertEqual([event["event"] for event in exported["consent_history"]], ["Given"])
+
+
+class TestConfidentialCasesOfAMember(IntegrationTestCase):
+	"""A confidential case keeps its reporter sealed off the case: erasure and export still find it."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_hierarchy()
+		cls.custodians = []
+		for email in ("t.custodian.erasure@test.unioncase.org", "t.custodian.erasure2@test.unioncase.org"):
+			ensure_user(email, "Workplace Union Official", WORKPLACE)
+			frappe.get_doc("User", email).add_roles(IDENTITY_ROLE)
+			cls.custodians.append(email)
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+		self.email = f"worker-{frappe.generate_hash(length=8)}@example.org"
+		self.member = make_member(email=self.email)
+		self.case = make_case(
+			self.member.name, is_confidential=1, identity_custodians=[{"user": self.custodians[0]}]
+		)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def exported_cases(self, user: str) -> dict:
+		frappe.set_user(user)
+		return {case["name"]: case for case in export_member_data(self.member.name)["cases"]}
+
+	def test_the_case_is_sealed_and_exported_only_to_its_named_custodian(self):
+		self.assertIsNone(frappe.db.get_value("Grievance", self.case.name, "member"))
+		self.assertEqual(frappe.db.get_value(SEALED, self.case.name, "member"), self.member.name)
+		self.assertEqual(self.exported_cases(self.custodians[0])[self.case.name]["member"], self.member.name)
+		self.assertNotIn(self.case.name, self.exported_cases(self.custodians[1]))
+		frappe.set_user("Administrator")
+		own_request = member_data(self.member.name, include_sealed=True)
+		self.assertIn(self.case.name, [case["name"] for case in own_request["cases"]])
+
+	def test_erasure_removes_the_sealed_reporter(self):
+		erased = erase_personal_data(self.email)
+		self.assertIn(self.case.name, erased["cases"])
+		self.assertFalse(frappe.db.exists(SEALED, self.case.name))
+		self.assertTrue(frappe.db.get_value("Grievance", self.case.name, "redacted_on"))
