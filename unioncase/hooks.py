@@ -8,6 +8,9 @@ required_apps = ["frappe"]
 
 after_install = "unioncase.setup.install.after_install"
 
+# Desk helpers every list needs (contact masking); plain JS, served from the app's public folder.
+app_include_js = ["/assets/unioncase/js/masking.js"]
+
 # The hierarchy: every read path of a scoped doctype stays inside the user's subtree.
 permission_query_conditions = {
 	"Grievance": "unioncase.hierarchy.permissions.grievance_query",

@@ -1,6 +1,9 @@
 """The rules around workers' identities: confidential cases, masking, and what admins cannot undo."""
 
 import json
+import shutil
+import subprocess
+import unittest
 from pathlib import Path
 
 import frappe
@@ -384,3 +387,22 @@ class TestIdentityQueryGuard(IntegrationTestCase):
 	def test_custodians_may_filter_on_identity(self):
 		form = self.guard(CUSTODIAN, doctype="Grievance", filters={"reporter_phone": "+6281366554433"})
 		self.assertEqual(form.filters, {"reporter_phone": "+6281366554433"})
+
+
+class TestDeskMasking(IntegrationTestCase):
+	@unittest.skipUnless(shutil.which("node"), "node is not installed")
+	def test_lists_mask_contacts_as_notifications_do(self):
+		script = Path(frappe.get_app_path("unioncase", "public", "js", "masking.js")).read_text()
+		phones = ["+6281234567890", "0812-3456-7890", "62 857 1234 0987", ""]
+		emails = ["siti.rahayu@example.org", "not-an-email", ""]
+		program = (
+			"const frappe = {provide(path) { let node = globalThis;"
+			" for (const key of path.split('.')) node = node[key] = node[key] || {}; }};\n"
+			f"{script}\n"
+			f"console.log(JSON.stringify([{json.dumps(phones)}.map(unioncase.privacy.mask_phone),"
+			f" {json.dumps(emails)}.map(unioncase.privacy.mask_email)]));"
+		)
+		output = subprocess.run(["node", "-e", program], capture_output=True, text=True, check=True).stdout
+		self.assertEqual(
+			json.loads(output), [[mask_phone(p) for p in phones], [mask_email(e) for e in emails]]
+		)

@@ -20,6 +20,11 @@ const STAGE_COLORS = {
 frappe.listview_settings["Grievance"] = {
 	add_fields: ["status", "workflow_state", "severity", "owning_union", "is_overdue", "_assign"],
 	filters: [["status", "=", "Open"]],
+	// Identity Custodians who add reporter contacts as columns see them masked (public/js/masking.js).
+	formatters: {
+		reporter_phone: (value) => unioncase.privacy.mask_phone(value),
+		reporter_email: (value) => unioncase.privacy.mask_email(value),
+	},
 	get_indicator(doc) {
 		if (doc.status === "Open" && doc.is_overdue) {
 			return [__("Overdue"), "orange", "status,=,Open|is_overdue,=,1"];
