@@ -37,8 +37,9 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
+from unioncase.hierarchy.scope import LEVELS
 from unioncase.workflows import deadlines
-from unioncase.workflows.install import definition, fill_case_stages
+from unioncase.workflows.install import definition
 
 SETTINGS_KEY = "unioncase_demo_settings"
 DEMO_DOMAIN = "demo.unioncase.org"
@@ -818,7 +819,7 @@ GRIEVANCE_FIELDS = (
 	"back_pay_recovered", "workers_benefited", "satisfaction_rating", "closure_notes", "branch", "federation",
 	"confederation", "consent_given", "consent_text_version", "consent_given_on",
 	"response_due_on", "resolution_due_on", "responded_on", "stage_since", "next_due_on",
-	"is_overdue", "overdue_since",
+	"is_overdue", "overdue_since", "workflow_state", "owning_level", "originating_union",
 )
 TAG_LINK_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
@@ -1111,6 +1112,9 @@ class CaseFactory:
 				)
 		for group in GROUP_WEIGHTS:
 			self.group_of.setdefault(group, group)
+		self.stage_of_status = {}
+		for state in definition()["states"]:
+			self.stage_of_status.setdefault(state["status"], state["state"])
 
 	def _received_seconds(self, n: int) -> float:
 		"""Seconds since EPOCH (naive local time) at which case n was received; non-increasing in n."""
@@ -1349,6 +1353,11 @@ class CaseFactory:
 			# a named reporter was read the consent text at intake (privacy/consent.py)
 			*((1, DEMO_CONSENT_TEXT, received) if member or reporter_name else (0, None, None)),
 			*self.deadlines(n, kind, severity, received, status, modified),
+			# what Grievance.validate sets (workflows/stages.py): the stage its status starts in, the
+			# owning level, and the origin (no demo case is escalated)
+			self.stage_of_status[status],
+			LEVELS[-1 - owning_level],
+			owning,
 		)
 		return row, tags
 
@@ -1614,9 +1623,6 @@ def _insert_cases(factory: CaseFactory, first: int, last: int):
 				_insert_rows("Grievance Tag Link", TAG_LINK_FIELDS, tag_rows)
 			frappe.db.commit()
 			_progress(_("Cases"), min(start + CHUNK, last) - first, last - first, started)
-	# Bulk rows skip validation: give them the stage of their status and their owning level.
-	fill_case_stages(definition())
-	frappe.db.commit()
 
 
 # ---------------------------------------------------------------------------------------------------

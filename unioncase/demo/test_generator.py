@@ -15,9 +15,14 @@ from unioncase.demo.generator import (
 	build_plan,
 )
 from unioncase.hierarchy.placement import LEVELS
+from unioncase.workflows.install import definition
 
 SEED, WORKPLACE_UNIONS, MEMBERS = 7, 12, 60
 ANCHOR = datetime(2026, 11, 1, 12, 0)
+# the shipped workflow's stages, by the coarse status each sets
+STAGES_OF_STATUS = {}
+for _state in definition()["states"]:
+	STAGES_OF_STATUS.setdefault(_state["status"], []).append(_state["state"])
 
 
 class TestDemoGenerator(IntegrationTestCase):
@@ -70,13 +75,15 @@ class TestDemoGenerator(IntegrationTestCase):
 			values = dict(zip(GRIEVANCE_FIELDS, row, strict=True))
 			for field in ("name", "creation", "modified", "modified_by", "owner", "docstatus", "idx"):
 				values.pop(field)
+			stage = values.pop("workflow_state")  # a new case starts Received; the workflow moves it on
+			self.assertIn(stage, STAGES_OF_STATUS[values["status"]])
 			case = frappe.get_doc(
 				{"doctype": "Grievance", **values, "tags": [{"tag": tag} for tag in tags]}
 			).insert()
 			with self.subTest(case=n):
 				self.assertEqual(case.owning_union, values["owning_union"])
 				self.assertEqual(case.workplace_union, values["workplace_union"])
-				for column in ("branch", "federation", "confederation"):
+				for column in ("branch", "federation", "confederation", "owning_level", "originating_union"):
 					self.assertEqual(case.get(column), values[column], column)
 				# the demo's due dates are the ones the app computes with its default policy
 				self.assertEqual(get_datetime(case.resolution_due_on), values["resolution_due_on"])
