@@ -7,6 +7,7 @@ import frappe
 from frappe.utils import get_datetime
 
 from unioncase.compat import IntegrationTestCase
+from unioncase.tests.deadline_data import FRIDAY_10AM, HOLIDAY, make_calendar, make_policy
 from unioncase.tests.hierarchy_data import make_union
 from unioncase.tests.workflow_steps import act, move_to
 from unioncase.workflows.deadlines import (
@@ -17,33 +18,6 @@ from unioncase.workflows.deadlines import (
 	match_policy,
 )
 from unioncase.workflows.escalation import escalate
-
-# Saturday and Sunday off; Tuesday 10 March 2026 is a holiday.
-HOLIDAY = date(2026, 3, 10)
-FRIDAY_10AM = datetime(2026, 3, 6, 10, 0)
-
-
-def make_calendar(name, holidays=(), **offs):
-	return frappe.get_doc(
-		{
-			"doctype": "Union Holiday Calendar",
-			"calendar_name": name,
-			**offs,
-			"holidays": [{"holiday_date": day, "description": "Libur"} for day in holidays],
-		}
-	).insert()
-
-
-def make_policy(name, **values):
-	return frappe.get_doc(
-		{
-			"doctype": "Grievance Deadline Policy",
-			"policy_name": name,
-			"response_target": 1,
-			"resolution_target": 10,
-			**values,
-		}
-	).insert()
 
 
 class TestWorkingCalendar(IntegrationTestCase):
@@ -174,20 +148,6 @@ class TestDeadlines(IntegrationTestCase):
 		self.assertEqual(winner(category=self.category.name, severity="Critical"), critical_on_parent.name)
 		# no rule of this test applies elsewhere: the shipped default does
 		self.assertEqual(winner(category=None), "Default")
-
-	def test_a_duplicate_rule_is_refused(self):
-		make_policy(f"{self.prefix} Upah", category=self.category.name, severity="High")
-		with self.assertRaisesRegex(frappe.ValidationError, "already applies"):
-			make_policy(f"{self.prefix} Upah Lagi", category=self.category.name, severity="High")
-
-	def test_a_calendar_needs_a_working_day(self):
-		days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-		with self.assertRaisesRegex(frappe.ValidationError, "at least one working day"):
-			make_calendar(f"{self.prefix} Libur", **{f"{day}_off": 1 for day in days})
-
-	def test_a_holiday_is_listed_once(self):
-		with self.assertRaisesRegex(frappe.ValidationError, "already a holiday"):
-			make_calendar(f"{self.prefix} Ganda", holidays=[HOLIDAY, HOLIDAY])
 
 	def test_waiting_on_the_worker_pauses_the_clock(self):
 		make_policy(
