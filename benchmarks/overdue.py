@@ -11,14 +11,13 @@ are generated, small first). At each load it times, p50 over the same rounds:
 It prints select/count in the same run; a selection that scanned the history would grow with it.
 """
 
-import argparse
 import gc
 import statistics
 import sys
 import time
 
 import frappe
-from scoped_list import fmt_cases, generate, reset_cases, settle
+from scoped_list import fmt_cases, generate, load_arguments, reset_cases, settle
 
 from unioncase.workflows import overdue
 
@@ -26,17 +25,9 @@ COUNT_SQL = "select count(*) from `tabGrievance` where status = 'Open'"
 
 
 def parse_args(argv=None):
-	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-	parser.add_argument("--cases-small", type=int, default=10_000)
-	parser.add_argument("--cases-large", type=int, default=1_000_000)
-	parser.add_argument("--members", type=int, default=5_000)
-	parser.add_argument("--workplace-unions", type=int, default=300)
-	parser.add_argument("--seed", type=int, default=42)
-	parser.add_argument("--repetitions", type=int, default=30)
-	parser.add_argument("--warmup", type=int, default=5)
+	parser = load_arguments(__doc__.splitlines()[0])
 	parser.add_argument("--newly-overdue", type=int, default=200, help="cases the timed job run flags")
 	parser.add_argument("--job-runs", type=int, default=3)
-	parser.add_argument("--settle", type=int, default=90)
 	parser.add_argument(
 		"--fresh", action="store_true", help="generate both loads even if the large one is already there"
 	)

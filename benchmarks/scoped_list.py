@@ -23,8 +23,9 @@ EMPTY_UNION_EMAIL = f"bench.empty@{generator.DEMO_DOMAIN}"
 EMPTY_EMPLOYER = "PT Bench Tanpa Kasus"
 
 
-def parse_args(argv=None):
-	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def load_arguments(description: str) -> argparse.ArgumentParser:
+	"""The options every benchmark shares: the two case loads, the generated tree and the timing rounds."""
+	parser = argparse.ArgumentParser(description=description)
 	parser.add_argument("--cases-small", type=int, default=10_000)
 	parser.add_argument("--cases-large", type=int, default=1_000_000)
 	parser.add_argument("--members", type=int, default=5_000)
@@ -33,10 +34,15 @@ def parse_args(argv=None):
 	parser.add_argument("--repetitions", type=int, default=30)
 	parser.add_argument("--warmup", type=int, default=5)
 	parser.add_argument(
-		"--stock-repetitions", type=int, default=3, help="runs of stock Frappe's slower query"
-	)
-	parser.add_argument(
 		"--settle", type=int, default=90, help="seconds to wait at most for MariaDB to go quiet after a load"
+	)
+	return parser
+
+
+def parse_args(argv=None):
+	parser = load_arguments(__doc__.splitlines()[0])
+	parser.add_argument(
+		"--stock-repetitions", type=int, default=3, help="runs of stock Frappe's slower query"
 	)
 	parser.add_argument(
 		"--keep-cases",
