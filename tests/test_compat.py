@@ -102,6 +102,17 @@ class TestCompat(unittest.TestCase):
 		frappe.db.delete("DefaultValue", {"defkey": key})
 		frappe.db.commit()
 
+	def test_passwords_encrypted_in_one_process_decrypt_in_another(self):
+		from frappe.utils.password import encrypt
+
+		token = encrypt("kata-sandi-email")
+		program = (
+			"import frappe; frappe.init(); from frappe.utils.password import decrypt; "
+			f"print(decrypt({token!r}))"
+		)
+		other = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+		self.assertEqual(other.stdout.strip(), "kata-sandi-email", other.stderr[-2000:])
+
 	def test_a_missing_frappe_module_is_reported_by_its_frappe_name(self):
 		with self.assertRaisesRegex(ModuleNotFoundError, "No module named 'frappe.no_such_module'"):
 			importlib.import_module("frappe.no_such_module")

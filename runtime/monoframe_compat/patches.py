@@ -224,6 +224,20 @@ def patch_safe_exec(safe_exec):
 	safe_exec.get_safe_globals = get_safe_globals
 
 
+def patch_config(config):
+	original_load_config = config._load_config
+
+	def _load_config():
+		# monoframe reads its config from the environment only, but keeps encryption_key in site_config.json
+		# (which it never reads back): each process then encrypts passwords with a key of its own.
+		loaded = original_load_config()
+		if os.environ.get("ENCRYPTION_KEY"):
+			loaded["encryption_key"] = os.environ["ENCRYPTION_KEY"]
+		return loaded
+
+	config._load_config = _load_config
+
+
 def patch_utils(utils):
 	original_get_assets_json = utils.get_assets_json
 
@@ -267,6 +281,7 @@ MODULE_PATCHES = {
 	"monoframe.installer": patch_installer,
 	"monoframe.model.sync": patch_sync,
 	"monoframe.patches": patch_patches,
+	"monoframe.config": patch_config,
 	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.utils.pdf": patch_pdf,

@@ -5,6 +5,7 @@ A site is a folder holding `.env` (monoframe reads its whole configuration from 
 """
 
 import argparse
+import base64
 import os
 import secrets
 import sys
@@ -23,10 +24,13 @@ def read_env(site_dir: Path) -> dict:
 
 
 def write_env(site_dir: Path, db_name: str, apps: str, redis_cache: str, redis_queue: str, port: int):
-	"""Write the site's .env once; later runs keep its password and secret."""
+	"""Write the site's .env once; later runs keep its password and secrets."""
 	site_dir.mkdir(parents=True, exist_ok=True)
 	env_path = site_dir / ENV_FILE
 	if env_path.exists():
+		if "ENCRYPTION_KEY" not in read_env(site_dir):  # .env files written before the key was kept here
+			with env_path.open("a") as env:
+				env.write(f"ENCRYPTION_KEY={new_encryption_key()}\n")
 		return
 	env_path.write_text(
 		"\n".join(
@@ -41,6 +45,7 @@ def write_env(site_dir: Path, db_name: str, apps: str, redis_cache: str, redis_q
 				f"REDIS_CACHE={redis_cache}",
 				f"REDIS_QUEUE={redis_queue}",
 				f"SECRET_KEY={secrets.token_hex(24)}",
+				f"ENCRYPTION_KEY={new_encryption_key()}",
 				f"SERVER_PORT={port}",
 				f"MONOFRAME_APPS={apps}",
 				"ALLOW_TESTS=1",
@@ -49,6 +54,11 @@ def write_env(site_dir: Path, db_name: str, apps: str, redis_cache: str, redis_q
 		)
 	)
 	env_path.chmod(0o600)
+
+
+def new_encryption_key() -> str:
+	"""A Fernet key, as Frappe generates for site_config.json's encryption_key."""
+	return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def enter_site(site_dir: Path):
