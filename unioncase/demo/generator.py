@@ -38,6 +38,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from unioncase.hierarchy.scope import LEVELS
+from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.workflows import deadlines
 from unioncase.workflows.install import definition
 
@@ -1661,6 +1662,14 @@ def demo_users(plan: dict) -> list[dict]:
 			"union": workplace["union_name"],
 		},
 		{
+			# sees who reported the branch's cases (identity fields), which the other officials do not
+			"email": f"custodian.bogor@{DEMO_DOMAIN}",
+			"first_name": "Sekretaris DPC Bogor",
+			"role": "Branch Official",
+			"extra_role": IDENTITY_ROLE,
+			"union": bogor["union_name"],
+		},
+		{
 			"email": f"admin@{DEMO_DOMAIN}",
 			"first_name": "Admin UnionCase",
 			"role": "Union Administrator",
@@ -1755,6 +1764,8 @@ def make_demo(
 	users = demo_users(plan)
 	for user in users:
 		ensure_user(user["email"], user["first_name"], user["role"], user["union"])
+		if user.get("extra_role"):
+			frappe.get_doc("User", user["email"]).add_roles(user["extra_role"])
 	timings["tree"] = time.perf_counter() - started
 
 	existing = settings.get("cases", 0) if settings else 0
@@ -1811,4 +1822,5 @@ def _print_logins(users: list[dict]):
 	print()
 	print(_("Demo logins (password: {0})").format(DEMO_PASSWORD))
 	for user in users:
-		print(f"  {user['email']:<42} {user['role']:<26} {user['union'] or ''}")
+		roles = " + ".join(filter(None, (user["role"], user.get("extra_role"))))
+		print(f"  {user['email']:<42} {roles:<38} {user['union'] or ''}")
