@@ -59,6 +59,9 @@ before_request = [
 	"unioncase.privacy.fields.upload_attachments_as_private",
 ]
 
+# Writes answer with the saved document: identity fields the user may not read are taken out of it.
+after_request = ["unioncase.privacy.fields.strip_identity_from_response"]
+
 jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
 
 doc_events = {

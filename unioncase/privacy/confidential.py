@@ -132,12 +132,20 @@ def drop_sealed_identity(doc, method=None):
 
 
 def has_file_permission(doc, ptype=None, user=None, debug=False):
-	"""A file of a confidential case is for its named custodians only: it may show who reported."""
-	if doc.attached_to_doctype != CASE or not doc.attached_to_name:
-		return True
-	if not frappe.db.get_value(CASE, doc.attached_to_name, "is_confidential"):
-		return True
-	return is_named_custodian(frappe.get_doc(CASE, doc.attached_to_name), user)
+	"""A file of a confidential case is for its named custodians only: it may show who reported.
+
+	Otherwise Frappe's own File check decides: v15 takes the first hook's answer and would skip it.
+	"""
+	from frappe.core.doctype.file.file import has_permission as file_permission
+
+	if (
+		doc.attached_to_doctype == CASE
+		and doc.attached_to_name
+		and frappe.db.get_value(CASE, doc.attached_to_name, "is_confidential")
+		and not is_named_custodian(frappe.get_doc(CASE, doc.attached_to_name), user)
+	):
+		return False
+	return bool(file_permission(doc, ptype=ptype, user=user))
 
 
 def guard_confidential_files():

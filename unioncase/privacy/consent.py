@@ -11,6 +11,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime, today
 
+from unioncase.privacy.fields import has_identity_access
 from unioncase.privacy.identity import IDENTITY_FIELDS
 
 CONSENT_TEXT = "Consent Text"
@@ -162,18 +163,23 @@ def consent_history(doctype: str, name: str) -> list[dict]:
 	)
 
 
+WITHDRAWING_ROLES = {"Union Administrator", "System Manager"}
+
+
 @frappe.whitelist()
 def withdraw_consent(member: str) -> dict:
 	"""The member withdraws consent: their identity leaves every case they reported.
 
-	Allowed to officials who may edit the member (their part of the tree) and to the member themself
-	when they sign in as the website user whose email the member record carries.
+	Allowed to Identity Custodians and Union Administrators who may edit the member (their part of
+	the tree), and to the member themself when they sign in as the website user whose email the member
+	record carries. Other officials may not: what it changes would show them who reported which case.
 	"""
 	from unioncase.privacy.redaction import CONSENT_WITHDRAWN, redact_member_cases
 
 	if not frappe.db.exists(MEMBER, member):
 		frappe.throw(_("Member {0} does not exist.").format(frappe.bold(member)), frappe.DoesNotExistError)
-	if not (frappe.has_permission(MEMBER, "write", member) or is_the_member(member)):
+	may_redact = has_identity_access(MEMBER) or WITHDRAWING_ROLES & set(frappe.get_roles())
+	if not ((may_redact and frappe.has_permission(MEMBER, "write", member)) or is_the_member(member)):
 		frappe.throw(
 			_("You cannot withdraw consent for member {0}.").format(frappe.bold(member)),
 			frappe.PermissionError,

@@ -96,6 +96,39 @@ def identity_tables(doctype: str) -> set[str]:
 	return {df.options for df in meta.get_table_fields() if df.permlevel == IDENTITY_PERMLEVEL}
 
 
+def strip_identity_from_response(response, request=None):
+	"""after_request: a write answers with the saved document (save, insert, set_value, REST POST/PUT,
+	workflow actions), which Frappe does not strip as it strips reads; identity fields leave it here."""
+	if frappe.session.user == "Administrator" or response.mimetype != "application/json":
+		return
+	body = response.get_data(as_text=True)
+	hidden = {
+		doctype
+		for doctype in PROTECTED_DOCTYPES
+		if json.dumps(doctype) in body and not has_identity_access(doctype)
+	}
+	if not hidden:
+		return
+	data = json.loads(body)
+	if strip_documents(data, {doctype: identity_fieldnames(doctype) for doctype in hidden}):
+		response.set_data(json.dumps(data, default=str))
+
+
+def strip_documents(data, fields_by_doctype: dict[str, set[str]]) -> bool:
+	"""Remove identity keys from every document dict in a JSON answer; True when something was removed."""
+	removed = False
+	if isinstance(data, dict):
+		for fieldname in fields_by_doctype.get(data.get("doctype"), ()):
+			if data.pop(fieldname, None) is not None:
+				removed = True
+		for value in data.values():
+			removed = strip_documents(value, fields_by_doctype) or removed
+	elif isinstance(data, list):
+		for value in data:
+			removed = strip_documents(value, fields_by_doctype) or removed
+	return removed
+
+
 def guard_identity_queries():
 	"""before_request: refuse identity fields in a list-type request from a user without the level."""
 	if not frappe.form_dict or frappe.session.user == "Administrator":

@@ -50,7 +50,8 @@ CASE_FIELDS = (
 def export_member_data(member: str) -> dict:
 	"""The member's data as a dict (the JSON the caller downloads); the export is access-logged."""
 	check_export_permission(member)
-	data = member_data(member)
+	unrestricted = frappe.session.user == "Administrator" or set(frappe.get_roles()) & set(EXPORT_ROLES)
+	data = member_data(member, in_scope_only=not unrestricted)
 	make_access_log(
 		doctype=MEMBER,
 		document=member,
@@ -78,11 +79,12 @@ def check_export_permission(member: str):
 	)
 
 
-def member_data(member: str, include_sealed: bool = False) -> dict:
+def member_data(member: str, include_sealed: bool = False, in_scope_only: bool = False) -> dict:
 	"""Member record, consent history, reported cases with their comments and communications, redactions.
 
 	A confidential case the member reported is included for the member's own request
 	(`include_sealed`) or for a custodian named on that case; other exporters do not learn it exists.
+	A custodian's export (`in_scope_only`) holds only the cases in their part of the tree.
 	"""
 	from unioncase.privacy.confidential import SEALED, is_named_custodian
 
@@ -90,6 +92,8 @@ def member_data(member: str, include_sealed: bool = False) -> dict:
 	emails = [record["email"]] if record.get("email") else []
 	cases = []
 	for name in cases_reported_by(members=[member], emails=emails):
+		if in_scope_only and not frappe.has_permission(GRIEVANCE, doc=name):
+			continue
 		case = frappe.db.get_value(GRIEVANCE, name, list(CASE_FIELDS), as_dict=True)
 		sealed = frappe.db.get_value(SEALED, name, list(IDENTITY_FIELDS[GRIEVANCE]), as_dict=True)
 		if sealed:

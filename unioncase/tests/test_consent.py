@@ -26,6 +26,10 @@ class TestConsent(IntegrationTestCase):
 		super().setUpClass()
 		ensure_hierarchy()
 		cls.text = consent_text()
+		cls.custodian = make_official(
+			"t.custodian.consent@test.unioncase.org", "Branch Official", "T Cabang Bogor"
+		)
+		frappe.get_doc("User", cls.custodian).add_roles(IDENTITY_ROLE)
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -142,10 +146,11 @@ class TestConsent(IntegrationTestCase):
 		open_case.save()  # a Version row now names the member
 		closed_case = make_case(member.name, status="Closed", outcome="Not Resolved", remedy="-")
 
-		frappe.set_user(OUT_OF_SCOPE)
-		with self.assertRaises(frappe.PermissionError):
-			withdraw_consent(member.name)
-		frappe.set_user(IN_SCOPE)
+		for refused in (OUT_OF_SCOPE, IN_SCOPE):  # IN_SCOPE lacks the Identity Custodian role
+			frappe.set_user(refused)
+			with self.assertRaises(frappe.PermissionError):
+				withdraw_consent(member.name)
+		frappe.set_user(self.custodian)
 		result = withdraw_consent(member.name)
 		frappe.set_user("Administrator")
 

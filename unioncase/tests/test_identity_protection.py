@@ -406,3 +406,62 @@ class TestDeskMasking(IntegrationTestCase):
 		self.assertEqual(
 			json.loads(output), [[mask_phone(p) for p in phones], [mask_email(e) for e in emails]]
 		)
+
+
+class TestWriteAnswers(IntegrationTestCase):
+	"""Saves and workflow actions through the live server; commits, so in a class of its own."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_custodians()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_writes_answer_without_the_identity(self):
+		case = new_case(
+			{
+				"doctype": "Grievance",
+				"subject": "T rules write answer",
+				"owning_union": "T Cabang Bogor",
+				"reporter_type": "Non-member",
+				**REPORTER,
+			}
+		)
+		frappe.db.commit()  # the live server works on it
+		session = RestSession(OFFICIAL)  # in scope, without the Identity Custodian role
+		answers = {
+			"PUT": session.put(f"/api/resource/Grievance/{case.name}", severity="High"),
+			"set_value": session.post(
+				"/api/method/frappe.client.set_value",
+				doctype="Grievance",
+				name=case.name,
+				fieldname="severity",
+				value="Low",
+			),
+			"apply_workflow": session.post(
+				"/api/method/frappe.model.workflow.apply_workflow",
+				doc={"doctype": "Grievance", "name": case.name},
+				action="Verify",
+			),
+			"escalate": session.post(
+				"/api/method/unioncase.workflows.escalation.escalate",
+				name=case.name,
+				reason="Perusahaan menolak bipartit",
+			),
+		}
+		for path, answer in answers.items():
+			with self.subTest(path=path):
+				self.assertEqual(answer.status_code, 200, f"{path}: {answer.text[:300]}")
+				for value in REPORTER.values():
+					self.assertNotIn(value, answer.text)
+		frappe.db.rollback()  # a fresh snapshot: read what the server committed
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), "Escalated")
+		# the writes kept the identity: it is only left out of the answers
+		self.assertEqual(
+			frappe.db.get_value("Grievance", case.name, "reporter_name"), REPORTER["reporter_name"]
+		)
+		for doctype, field in (("ToDo", "reference_name"), ("Version", "docname"), ("Grievance", "name")):
+			frappe.db.delete(doctype, {field: case.name})
+		frappe.db.commit()

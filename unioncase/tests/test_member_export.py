@@ -21,8 +21,10 @@ class TestMemberExport(IntegrationTestCase):
 		super().setUpClass()
 		ensure_hierarchy()
 		ensure_role(IDENTITY_ROLE)
-		ensure_user(CUSTODIAN, IDENTITY_ROLE, "T Cabang Bogor")
-		ensure_user(OTHER_CUSTODIAN, IDENTITY_ROLE, "T Cabang Riau")
+		# custodians are officials the federation gave the role
+		for email, branch in ((CUSTODIAN, "T Cabang Bogor"), (OTHER_CUSTODIAN, "T Cabang Riau")):
+			ensure_user(email, "Branch Official", branch)
+			frappe.get_doc("User", email).add_roles("Branch Official", IDENTITY_ROLE)
 		frappe.db.commit()
 
 	def setUp(self):
@@ -51,6 +53,21 @@ class TestMemberExport(IntegrationTestCase):
 				{"user": CUSTODIAN, "export_from": "Union Member", "reference_document": self.member.name},
 			)
 		)
+
+	def test_a_custodian_exports_only_the_cases_in_their_part_of_the_tree(self):
+		elsewhere = make_case(
+			None,
+			owning_union="T PUK Riau Satu",
+			reporter_type="Non-member",
+			reporter_name="Siti R.",
+			reporter_email=self.member.email,
+		)
+		frappe.set_user(CUSTODIAN)
+		exported = [case["name"] for case in export_member_data(self.member.name)["cases"]]
+		self.assertEqual(exported, [self.case.name])
+		frappe.set_user("Administrator")
+		everything = [case["name"] for case in export_member_data(self.member.name)["cases"]]
+		self.assertEqual(sorted(everything), sorted([self.case.name, elsewhere.name]))
 
 	def test_others_are_refused(self):
 		for user in (

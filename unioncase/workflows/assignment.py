@@ -100,6 +100,12 @@ def workflow_action_query(user=None, doctype=None):
 
 
 def workflow_action_permission(doc, ptype=None, user=None, debug=False):
-	if doc.reference_doctype != "Grievance" or not doc.reference_name:
-		return True
-	return bool(frappe.has_permission("Grievance", doc=doc.reference_name, user=user))
+	"""A case's actions are for who may read the case; then Frappe's own check decides (v15 takes the
+	first hook's answer and would skip it)."""
+	from frappe.workflow.doctype.workflow_action.workflow_action import has_permission as action_permission
+
+	user = user or frappe.session.user
+	if doc.reference_doctype == "Grievance" and doc.reference_name:
+		if not frappe.has_permission("Grievance", doc=doc.reference_name, user=user):
+			return False
+	return bool(action_permission(doc, user))

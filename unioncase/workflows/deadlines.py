@@ -294,12 +294,15 @@ def fill_open_case_deadlines():
 		pluck="name",
 		order_by="received_on",
 	)
+	now = now_datetime()
 	for name in names:
 		doc = frappe.get_doc("Grievance", name)
 		update_deadlines(doc)
-		frappe.db.set_value(
-			"Grievance", name, {field: doc.get(field) for field in DEADLINE_FIELDS}, update_modified=False
-		)
+		values = {field: doc.get(field) for field in DEADLINE_FIELDS}
+		if doc.next_due_on and get_datetime(doc.next_due_on) <= now:
+			# a backlog already late on upgrade shows as overdue, without a storm of alerts for it
+			values.update({"is_overdue": 1, "overdue_since": doc.next_due_on})
+		frappe.db.set_value("Grievance", name, values, update_modified=False)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from frappe.utils import cint, format_datetime, get_datetime, get_url_to_form, n
 
 from unioncase.workflows.deadlines import SETTINGS, match_policy
 from unioncase.workflows.escalation import escalate as escalate_case
+from unioncase.workflows.escalation import officials_of
 
 INDEX = "status_overdue_next_due"
 # Selection of the job; the benchmark and the index test EXPLAIN this very statement.
@@ -57,17 +58,28 @@ def process_case(name: str, now):
 		missed = missed_deadline(doc)
 		doc.db_set({"is_overdue": 1, "overdue_since": doc.next_due_on}, update_modified=False)
 		alert_officials(doc, missed)
-		policy = match_policy(doc)
-		if policy and policy.get("overdue_action") == "Escalate":
-			escalate(doc, missed)
 	except Exception:
 		frappe.db.rollback(save_point=SAVEPOINT)
 		frappe.db.set_value("Grievance", name, {"is_overdue": 1, "overdue_since": now}, update_modified=False)
-		frappe.log_error(
-			title=_("Overdue case {0} could not be processed").format(name),
-			reference_doctype="Grievance",
-			reference_name=name,
-		)
+		log_failure(name)
+		return
+	policy = match_policy(doc)
+	if policy and policy.get("overdue_action") == "Escalate":
+		# its own savepoint: a case that cannot go up (top of the tree, a stage without Escalate) keeps its alert
+		frappe.db.savepoint(SAVEPOINT)
+		try:
+			escalate(doc, missed)
+		except Exception:
+			frappe.db.rollback(save_point=SAVEPOINT)
+			log_failure(name)
+
+
+def log_failure(name: str):
+	frappe.log_error(
+		title=_("Overdue case {0} could not be processed").format(name),
+		reference_doctype="Grievance",
+		reference_name=name,
+	)
 
 
 def missed_deadline(doc) -> str:
@@ -76,23 +88,11 @@ def missed_deadline(doc) -> str:
 	return "Resolution"
 
 
-def union_officials(union: str) -> list[str]:
-	"""Enabled users attached to exactly this union (a User Permission on it)."""
-	users = frappe.get_all(
-		"User Permission", filters={"allow": "Union", "for_value": union}, pluck="user", distinct=True
-	)
-	if not users:
-		return []
-	return frappe.get_all(
-		"User", filters={"name": ["in", users], "enabled": 1}, pluck="name", order_by="name"
-	)
-
-
 def alert_officials(doc, missed: str):
 	"""A Notification Log and an email for each official of the owning union."""
 	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
 
-	officials = union_officials(doc.owning_union)
+	officials = officials_of(doc.owning_union)
 	if not officials:
 		return
 	due = doc.response_due_on if missed == "Response" else doc.resolution_due_on

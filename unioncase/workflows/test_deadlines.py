@@ -4,12 +4,13 @@
 from datetime import date, datetime, timedelta
 
 import frappe
-from frappe.utils import get_datetime
+from frappe.utils import get_datetime, now_datetime
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.tests.deadline_data import FRIDAY_10AM, HOLIDAY, make_calendar, make_policy
 from unioncase.tests.hierarchy_data import make_union
 from unioncase.tests.workflow_steps import act, move_to
+from unioncase.workflows import overdue
 from unioncase.workflows.deadlines import (
 	DEFAULT_CALENDAR,
 	SETTINGS,
@@ -228,3 +229,6 @@ class TestDeadlines(IntegrationTestCase):
 		self.assertEqual(get_datetime(case.response_due_on), datetime(2026, 3, 12, 10))
 		self.assertEqual(get_datetime(case.next_due_on), datetime(2026, 3, 12, 10))
 		self.assertEqual(get_datetime(case.modified), get_datetime(modified))
+		# already late on upgrade: shown as overdue, and the overdue job will not alert about it
+		self.assertTrue(case.is_overdue)
+		self.assertNotIn(case.name, overdue.due_cases(now_datetime(), 10_000))

@@ -23,21 +23,29 @@ frappe.ui.form.on("Grievance", {
 		const action = frm.selected_workflow_action;
 		const moves = frm.doc.workflow_state === "Escalated" && action === "Return to Lower Union";
 		if (action !== "Escalate" && !moves) return;
+		// Frappe froze the form for the action: the prompt must be reachable, and closing it cancels.
+		frappe.dom.unfreeze();
 		return new Promise((resolve, reject) => {
-			frappe.prompt(
+			let submitted = false;
+			const dialog = frappe.prompt(
 				{
 					fieldname: "reason",
 					fieldtype: "Small Text",
 					label: __("Reason for Escalating or Returning"),
 					reqd: 1,
 				},
-				({ reason }) =>
+				({ reason }) => {
+					submitted = true;
 					frappe.db
 						.set_value(frm.doctype, frm.docname, "escalation_reason", reason)
-						.then(resolve, reject),
+						.then(resolve, reject);
+				},
 				__(action),
 				__(action)
 			);
+			dialog.onhide = () => {
+				if (!submitted) reject();
+			};
 		});
 	},
 
