@@ -32,7 +32,9 @@ def ensure_custodians():
 	frappe.db.commit()  # the live server logs them in
 
 
-class TestIdentityProtection(IntegrationTestCase):
+class CustodiansTestCase(IntegrationTestCase):
+	"""The committed test tree with its custodians; each test ends as Administrator."""
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -41,6 +43,8 @@ class TestIdentityProtection(IntegrationTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
+
+class TestIdentityProtection(CustodiansTestCase):
 	def confidential_case(self, **values):
 		frappe.set_user(CUSTODIAN)
 		return new_case(
@@ -303,13 +307,8 @@ class TestIdentityProtection(IntegrationTestCase):
 		file.delete()
 
 
-class TestUploads(IntegrationTestCase):
+class TestUploads(CustodiansTestCase):
 	"""Through the live server, so this class commits: it holds nothing else."""
-
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		ensure_custodians()
 
 	def test_uploads_to_a_case_are_private(self):
 		case = frappe.get_doc(
@@ -334,16 +333,11 @@ class TestUploads(IntegrationTestCase):
 			frappe.db.commit()
 
 
-class TestIdentityQueryGuard(IntegrationTestCase):
+class TestIdentityQueryGuard(CustodiansTestCase):
 	"""The request-level guard itself: Frappe v16 also refuses these filters, v15 does not."""
 
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		ensure_custodians()
-
 	def tearDown(self):
-		frappe.set_user("Administrator")
+		super().tearDown()
 		frappe.local.form_dict = frappe._dict()
 
 	def guard(self, user: str, **form):
@@ -408,16 +402,8 @@ class TestDeskMasking(IntegrationTestCase):
 		)
 
 
-class TestWriteAnswers(IntegrationTestCase):
+class TestWriteAnswers(CustodiansTestCase):
 	"""Saves and workflow actions through the live server; commits, so in a class of its own."""
-
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		ensure_custodians()
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
 
 	def test_writes_answer_without_the_identity(self):
 		case = new_case(
