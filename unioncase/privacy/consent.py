@@ -11,7 +11,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime, today
 
-from unioncase.privacy.fields import has_identity_access
+from unioncase.privacy.fields import has_identity_access, is_privacy_admin
 from unioncase.privacy.identity import IDENTITY_FIELDS
 
 CONSENT_TEXT = "Consent Text"
@@ -163,9 +163,6 @@ def consent_history(doctype: str, name: str) -> list[dict]:
 	)
 
 
-WITHDRAWING_ROLES = {"Union Administrator", "System Manager"}
-
-
 @frappe.whitelist()
 def withdraw_consent(member: str) -> dict:
 	"""The member withdraws consent: their identity leaves every case they reported.
@@ -178,7 +175,7 @@ def withdraw_consent(member: str) -> dict:
 
 	if not frappe.db.exists(MEMBER, member):
 		frappe.throw(_("Member {0} does not exist.").format(frappe.bold(member)), frappe.DoesNotExistError)
-	may_redact = has_identity_access(MEMBER) or WITHDRAWING_ROLES & set(frappe.get_roles())
+	may_redact = has_identity_access(MEMBER) or is_privacy_admin()
 	if not ((may_redact and frappe.has_permission(MEMBER, "write", member)) or is_the_member(member)):
 		frappe.throw(
 			_("You cannot withdraw consent for member {0}.").format(frappe.bold(member)),

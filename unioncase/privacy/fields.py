@@ -19,7 +19,12 @@ from frappe import _
 from frappe.utils import cint
 
 from unioncase.privacy.audit import log_identity_access
-from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_PERMLEVEL, IDENTITY_ROLE
+from unioncase.privacy.identity import (
+	IDENTITY_FIELDS,
+	IDENTITY_PERMLEVEL,
+	IDENTITY_ROLE,
+	PRIVACY_ADMIN_ROLES,
+)
 from unioncase.privacy.masking import mask_contacts_in_text
 
 PROTECTED_DOCTYPES = tuple(IDENTITY_FIELDS)
@@ -82,6 +87,10 @@ def has_identity_access(doctype: str, user: str | None = None) -> bool:
 	if user == "Administrator":
 		return True
 	return IDENTITY_PERMLEVEL in frappe.get_meta(doctype).get_permlevel_access("read", user=user)
+
+
+def is_privacy_admin() -> bool:
+	return frappe.session.user == "Administrator" or bool(set(frappe.get_roles()) & set(PRIVACY_ADMIN_ROLES))
 
 
 def identity_fieldnames(doctype: str) -> set[str]:

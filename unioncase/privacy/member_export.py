@@ -12,10 +12,10 @@ from frappe.core.doctype.access_log.access_log import make_access_log
 
 from unioncase.hierarchy.scope import allowed_unions
 from unioncase.privacy.consent import consent_history
+from unioncase.privacy.fields import is_privacy_admin
 from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_ROLE
 from unioncase.privacy.redaction import GRIEVANCE, LOG, MEMBER, cases_reported_by
 
-EXPORT_ROLES = ("System Manager", "Union Administrator")
 CASE_FIELDS = (
 	"name",
 	"subject",
@@ -50,8 +50,7 @@ CASE_FIELDS = (
 def export_member_data(member: str) -> dict:
 	"""The member's data as a dict (the JSON the caller downloads); the export is access-logged."""
 	check_export_permission(member)
-	unrestricted = frappe.session.user == "Administrator" or set(frappe.get_roles()) & set(EXPORT_ROLES)
-	data = member_data(member, in_scope_only=not unrestricted)
+	data = member_data(member, in_scope_only=not is_privacy_admin())
 	make_access_log(
 		doctype=MEMBER,
 		document=member,
@@ -64,10 +63,9 @@ def export_member_data(member: str) -> dict:
 def check_export_permission(member: str):
 	if not frappe.db.exists(MEMBER, member):
 		frappe.throw(_("Member {0} does not exist.").format(frappe.bold(member)), frappe.DoesNotExistError)
-	roles = set(frappe.get_roles())
-	if frappe.session.user == "Administrator" or roles & set(EXPORT_ROLES):
+	if is_privacy_admin():
 		return
-	if IDENTITY_ROLE in roles:
+	if IDENTITY_ROLE in frappe.get_roles():
 		# custodians must be attached to a union: a custodian without an attachment exports nothing
 		unions = allowed_unions(doctype=MEMBER)
 		if unions and frappe.db.get_value(MEMBER, member, "workplace_union") in unions:
