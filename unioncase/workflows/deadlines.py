@@ -215,13 +215,14 @@ def pausing_states() -> set[str]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def update_deadlines(doc, now: datetime | None = None):
-	"""Set the case's deadline fields for this save (called from Grievance.validate)."""
+def update_deadlines(doc, now: datetime | None = None, policies: list[dict] | None = None):
+	"""Set the case's deadline fields for this save (called from Grievance.validate); a batch passes the
+	policies it read once."""
 	now = get_datetime(now) if now else now_datetime()
 	before = None if doc.is_new() else doc.get_doc_before_save()
 	state, old_state = doc.get("workflow_state"), before.get("workflow_state") if before else None
 	stage_changed = before is not None and state != old_state
-	policy = match_policy(doc)
+	policy = match_policy(doc, policies)
 	calendar = get_calendar(calendar_name_for(doc.owning_union, policy))
 
 	if not doc.stage_since or stage_changed:
@@ -295,9 +296,10 @@ def fill_open_case_deadlines():
 		order_by="received_on",
 	)
 	now = now_datetime()
+	policies = get_policies()
 	for name in names:
 		doc = frappe.get_doc("Grievance", name)
-		update_deadlines(doc)
+		update_deadlines(doc, policies=policies)
 		values = {field: doc.get(field) for field in DEADLINE_FIELDS}
 		if doc.next_due_on and get_datetime(doc.next_due_on) <= now:
 			# a backlog already late on upgrade shows as overdue, without a storm of alerts for it

@@ -12,7 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, format_datetime, get_datetime, get_url_to_form, now_datetime
 
-from unioncase.workflows.deadlines import SETTINGS, match_policy
+from unioncase.workflows.deadlines import SETTINGS, get_policies, match_policy
 from unioncase.workflows.escalation import escalate as escalate_case
 from unioncase.workflows.escalation import officials_of
 
@@ -36,10 +36,11 @@ def flag_overdue_cases(now=None, batch_size: int | None = None) -> int:
 		batch_size or cint(frappe.db.get_single_value(SETTINGS, "overdue_batch_size")) or DEFAULT_BATCH_SIZE
 	)
 	flagged = 0
+	policies = get_policies()
 	for _batch in range(MAX_BATCHES):
 		names = due_cases(now, size)
 		for name in names:
-			process_case(name, now)
+			process_case(name, now, policies)
 		frappe.db.commit()
 		flagged += len(names)
 		if len(names) < size:
@@ -51,7 +52,7 @@ def due_cases(now, limit: int) -> list[str]:
 	return [row[0] for row in frappe.db.sql(DUE_CASES_SQL, {"now": now, "limit": limit})]
 
 
-def process_case(name: str, now):
+def process_case(name: str, now, policies: list[dict]):
 	frappe.db.savepoint(SAVEPOINT)
 	try:
 		doc = frappe.get_doc("Grievance", name)
@@ -63,7 +64,7 @@ def process_case(name: str, now):
 		frappe.db.set_value("Grievance", name, {"is_overdue": 1, "overdue_since": now}, update_modified=False)
 		log_failure(name)
 		return
-	policy = match_policy(doc)
+	policy = match_policy(doc, policies)
 	if policy and policy.get("overdue_action") == "Escalate":
 		# its own savepoint: a case that cannot go up (top of the tree, a stage without Escalate) keeps its alert
 		frappe.db.savepoint(SAVEPOINT)
