@@ -53,14 +53,16 @@ user_data_fields = [
 
 # Worker identity protection (unioncase/privacy): identity fields stay behind their permission level
 # on every path; a confidential case's reporter is sealed off the case.
+# The first hook authenticates API-key and OAuth clients (Frappe does only after these hooks).
 before_request = [
-	"unioncase.privacy.fields.guard_identity_queries",
+	"unioncase.privacy.guard.authenticate",
+	"unioncase.privacy.guard.guard_identity_queries",
 	"unioncase.privacy.confidential.guard_confidential_files",
-	"unioncase.privacy.fields.upload_attachments_as_private",
+	"unioncase.privacy.guard.upload_attachments_as_private",
 ]
 
 # Writes answer with the saved document: identity fields the user may not read are taken out of it.
-after_request = ["unioncase.privacy.fields.strip_identity_from_response"]
+after_request = ["unioncase.privacy.response.strip_identity_from_response"]
 
 jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
 

@@ -341,7 +341,7 @@ class TestIdentityQueryGuard(CustodiansTestCase):
 		frappe.local.form_dict = frappe._dict()
 
 	def guard(self, user: str, **form):
-		from unioncase.privacy.fields import guard_identity_queries
+		from unioncase.privacy.guard import guard_identity_queries
 
 		frappe.set_user(user)
 		frappe.local.form_dict = frappe._dict(form)
