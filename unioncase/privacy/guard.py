@@ -390,7 +390,9 @@ def log_identity_export():
 		return
 	wanted = set()
 	for key in SELECTED_KEYS:
-		wanted.update(name.strip("`").lower() for _t, name in expression_references(frappe.form_dict.get(key)))
+		wanted.update(
+			name.strip("`").lower() for _t, name in expression_references(frappe.form_dict.get(key))
+		)
 	for key in MAPPED_KEYS:
 		mapped = parsed(frappe.form_dict.get(key))
 		if isinstance(mapped, dict):

@@ -67,7 +67,9 @@ def withhold_answer(response):
 		json.dumps(
 			{
 				"exc_type": "IdentityProtectionError",
-				"message": _("The answer was withheld to protect workers' identities. Reload to see the result."),
+				"message": _(
+					"The answer was withheld to protect workers' identities. Reload to see the result."
+				),
 			}
 		)
 	)
