@@ -6,6 +6,13 @@ import importlib.util
 QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not None
 
 
+# v15's DatabaseQuery.apply_fieldlevel_read_permissions walks the selected fields forwards while it
+# removes the ones a user may not read, so the field after each removed one stays: an in-process
+# frappe.get_list("Grievance", fields=["member", "reporter_name", ...]) keeps every other identity
+# column. v16 walks them backwards. UnionCase's own lists go through privacy.guard.get_list on both.
+LIST_DROPS_EVERY_HIDDEN_COLUMN = QUERY_ENGINE_LISTS
+
+
 def aggregate(function: str, field: str, alias: str):
 	"""An aggregate select field for frappe.get_list, e.g. aggregate("count", "*", "cases")."""
 	if QUERY_ENGINE_LISTS:

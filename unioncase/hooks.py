@@ -113,6 +113,12 @@ doc_events = {
 		"before_validate": "unioncase.privacy.fields.make_attachment_private",
 	},
 	"Error Log": {"before_insert": "unioncase.privacy.fields.scrub_error_log"},
+	# Saved lists, charts and cards load field names from the database: no identity field in them.
+	"Dashboard Chart": {"validate": "unioncase.privacy.guard.refuse_identity_in_saved_config"},
+	"Number Card": {"validate": "unioncase.privacy.guard.refuse_identity_in_saved_config"},
+	"Report": {"validate": "unioncase.privacy.guard.refuse_identity_in_saved_config"},
+	"Kanban Board": {"validate": "unioncase.privacy.guard.refuse_identity_in_saved_config"},
+	"List View Settings": {"validate": "unioncase.privacy.guard.refuse_identity_in_saved_config"},
 }
 
 scheduler_events = {
