@@ -247,7 +247,8 @@ def resolve(doctype: str, table: str | None, fieldname: str, key: str) -> bool:
 		return False
 	path = reference_path(doctype, table, fieldname)
 	if path is None or not is_field(path[-1][0], path[-1][1], key):
-		refuse_unknown(f"{table}.{fieldname}" if table else fieldname, doctype)
+		named = f"{table.strip('`')}.{fieldname.strip('`')}" if table else fieldname.strip("`")
+		refuse_unknown(named, doctype)
 	return any(
 		is_identity_field(step_doctype, step_field) and not may_use_identity(identity_owner(step_doctype))
 		for step_doctype, step_field in path
@@ -465,7 +466,8 @@ def report_builder_query(doctype: str, settings: dict) -> dict:
 	columns = []
 	for column in (settings.get("fields") or []) + (settings.get("columns") or []):
 		if isinstance(column, list | tuple) and len(column) >= 2:
-			columns.append(f"`tab{column[1]}`.`{column[0]}`")
+			name = str(column[0])
+			columns.append(name if "." in name else f"`tab{column[1]}`.{name}")
 		elif isinstance(column, str):
 			columns.append(column)
 	group_by = settings.get("group_by") or {}

@@ -382,6 +382,196 @@ class TestIdentityQueryGuard(CustodiansTestCase):
 		form = self.guard(CUSTODIAN, doctype="Grievance", filters={"reporter_phone": "+6281366554433"})
 		self.assertEqual(form.filters, {"reporter_phone": "+6281366554433"})
 
+	def refusal(self, user: str, exception, **form) -> str:
+		with self.assertRaises(exception) as raised:
+			self.guard(user, **form)
+		return str(raised.exception)
+
+	def test_every_spelling_of_an_identity_field_is_refused_alike(self):
+		"""MariaDB matches column names whatever their case: so does the guard (8.2)."""
+		spellings = (
+			"reporter_phone",
+			"REPORTER_PHONE",
+			"Reporter_Phone",
+			"`reporter_phone`",
+			"`tabGrievance`.`reporter_phone`",
+			"`tabGrievance`.REPORTER_PHONE",
+			"tabGrievance.reporter_phone",
+			"`TABGRIEVANCE`.`Reporter_Phone`",
+		)
+		messages = set()
+		for spelling in spellings:
+			for key, value in (
+				("order_by", f"{spelling} desc"),
+				("group_by", spelling),
+				("filters", json.dumps([["Grievance", spelling, "=", "+6281366554433"]])),
+				("or_filters", json.dumps([[spelling, "like", "%4433"]])),
+				("filters", json.dumps({spelling: "+6281366554433"})),
+				("fieldname", json.dumps([f"count({spelling}) as n"])),
+				("searchfield", spelling),
+			):
+				with self.subTest(key=key, value=value):
+					messages.add(
+						self.refusal(OFFICIAL, frappe.PermissionError, doctype="Grievance", **{key: value})
+					)
+		for form in (
+			{"doctype": "Grievance", "order_by": "MEMBER.FULL_NAME asc"},
+			{"doctype": "Grievance", "filters": json.dumps([["member.Phone", "like", "%44"]])},
+			{"doctype": "Grievance", "group_by": "identity_custodians.user"},
+			{
+				"doctype": "Grievance",
+				"filters": json.dumps([["Grievance Identity Custodian", "user", "=", "x"]]),
+			},
+			{"doctype": "Union Member", "order_by": "`tabUnion Member`.`FULL_NAME`"},
+		):
+			with self.subTest(form=form):
+				messages.add(self.refusal(OFFICIAL, frappe.PermissionError, **form))
+		self.assertEqual(len(messages), 2, messages)  # one message for the case, one for the member
+		# a selected identity column in any spelling is dropped, as Frappe drops plain ones
+		form = self.guard(
+			OFFICIAL, doctype="Grievance", fields=json.dumps(["name", *spellings, "member.full_name as n"])
+		)
+		self.assertEqual(json.loads(form.fields), ["name"])
+
+	def test_names_that_are_no_field_are_refused_naming_them(self):
+		"""8.2 and 14.12: a name outside the DocType's meta is a 4xx naming it, for custodians too."""
+		for user in (OFFICIAL, CUSTODIAN):
+			for key, value, named in (
+				("order_by", "no_such_field desc", "no_such_field"),
+				("group_by", "`tabGrievance`.`nothing`", "nothing"),
+				("filters", json.dumps([["Grievance", "not_a_field", "=", 1]]), "not_a_field"),
+				("filters", json.dumps({"subject; drop": 1}), "drop"),
+				(
+					"fields",
+					json.dumps(["name", "`tabConfidential Identity`.`reporter_name`"]),
+					"reporter_name",
+				),
+				("fields", json.dumps(["owning_union.no_such_column"]), "no_such_column"),
+				("order_by", "`tabUnion`.`union_name`", "union_name"),
+			):
+				with self.subTest(user=user, key=key, value=value):
+					message = self.refusal(user, frappe.ValidationError, doctype="Grievance", **{key: value})
+					self.assertIn(named, message)
+
+	def test_ordinary_references_in_every_spelling_pass(self):
+		form = self.guard(
+			OFFICIAL,
+			doctype="Grievance",
+			fields=json.dumps(
+				[
+					"`tabGrievance`.`name`",
+					"SUBJECT",
+					"count(*) as n",
+					"sum(`tabGrievance`.`workers_affected`) as `total`",
+					"owning_union.union_name",
+					"`tabGrievance`.`_assign`",
+				]
+			),
+			filters=json.dumps([["Grievance", "Severity", "=", "High"], ["status", "!=", "Closed"]]),
+			order_by="`tabGrievance`.`modified` DESC, creation asc",
+			group_by="`tabGrievance`.`category`",
+		)
+		self.assertEqual(len(json.loads(form.fields)), 6)
+		self.guard(OFFICIAL, doctype="Grievance", field="assigned_to", current_filters="[]")
+		self.guard(
+			CUSTODIAN, doctype="Grievance", order_by="REPORTER_PHONE desc", group_by="MEMBER.full_name"
+		)
+
+
+class TestSavedConfigurations(CustodiansTestCase):
+	"""8.5: saved charts, cards, reports, boards and list settings load field names from the database."""
+
+	def configurations(self, field: str) -> dict[str, dict]:
+		plain_filter = json.dumps([["Grievance", "severity", "=", "High", False]])
+		identity_filter = json.dumps([["Grievance", field, "=", "+6281366554433", False]])
+		return {
+			"Dashboard Chart group by": {
+				"doctype": "Dashboard Chart",
+				"chart_name": "T identity chart",
+				"chart_type": "Group By",
+				"document_type": "Grievance",
+				"group_by_type": "Count",
+				"group_by_based_on": field,
+				"filters_json": plain_filter,
+				"type": "Bar",
+			},
+			"Dashboard Chart filter": {
+				"doctype": "Dashboard Chart",
+				"chart_name": "T identity chart",
+				"chart_type": "Count",
+				"document_type": "Grievance",
+				"based_on": "creation",
+				"timeseries": 1,
+				"filters_json": identity_filter,
+				"type": "Line",
+			},
+			"Dashboard Chart aggregate": {
+				"doctype": "Dashboard Chart",
+				"chart_name": "T identity chart",
+				"chart_type": "Sum",
+				"document_type": "Grievance",
+				"based_on": "creation",
+				"value_based_on": field,
+				"aggregate_function_based_on": field,
+				"timeseries": 1,
+				"filters_json": plain_filter,
+				"type": "Line",
+			},
+			"Number Card": {
+				"doctype": "Number Card",
+				"label": "T identity card",
+				"type": "Document Type",
+				"document_type": "Grievance",
+				"function": "Count",
+				"filters_json": identity_filter,
+			},
+			"Report Builder report": {
+				"doctype": "Report",
+				"report_name": "T identity report",
+				"ref_doctype": "Grievance",
+				"report_type": "Report Builder",
+				"is_standard": "No",
+				"module": "UnionCase",
+				"json": json.dumps(
+					{
+						"fields": [["name", "Grievance"], [field, "Grievance"]],
+						"filters": [],
+						"order_by": "modified desc",
+					}
+				),
+			},
+			"Kanban Board": {
+				"doctype": "Kanban Board",
+				"kanban_board_name": "T identity board",
+				"reference_doctype": "Grievance",
+				"field_name": "severity",
+				"fields": json.dumps(["subject", field]),
+			},
+			"List View Settings": {
+				"doctype": "List View Settings",
+				"name": "Grievance",
+				"fields": json.dumps([{"fieldname": "subject"}, {"fieldname": field}]),
+			},
+		}
+
+	def test_saved_configurations_refuse_identity_fields(self):
+		for field in ("reporter_phone", "REPORTER_PHONE", "`tabGrievance`.`reporter_phone`"):
+			for path, values in self.configurations(field).items():
+				for user in ("Administrator", CUSTODIAN):  # it serves everyone who opens it
+					with self.subTest(path=path, field=field, user=user):
+						frappe.set_user(user)
+						with self.assertRaisesRegex(
+							(frappe.ValidationError, frappe.PermissionError), "Identity fields of Grievance"
+						):
+							frappe.get_doc(values).insert(ignore_permissions=True)
+						frappe.set_user("Administrator")
+
+	def test_saved_configurations_of_ordinary_fields_save(self):
+		for path, values in self.configurations("severity").items():
+			with self.subTest(path=path):
+				frappe.get_doc(values).insert(ignore_permissions=True)
+				frappe.db.rollback()
+
 
 class TestDeskMasking(IntegrationTestCase):
 	@unittest.skipUnless(shutil.which("node"), "node is not installed")
