@@ -13,6 +13,15 @@ QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not No
 LIST_DROPS_EVERY_HIDDEN_COLUMN = QUERY_ENGINE_LISTS
 
 
+def validate_link_method() -> tuple[str, str]:
+	"""The Desk's link check that fetches fields: (method, its fields argument). v16 renamed it."""
+	import frappe.client
+
+	if hasattr(frappe.client, "validate_link_and_fetch"):
+		return "frappe.client.validate_link_and_fetch", "fields_to_fetch"
+	return "frappe.client.validate_link", "fields"
+
+
 def aggregate(function: str, field: str, alias: str):
 	"""An aggregate select field for frappe.get_list, e.g. aggregate("count", "*", "cases")."""
 	if QUERY_ENGINE_LISTS:

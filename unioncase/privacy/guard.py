@@ -4,11 +4,12 @@ Frappe strips permlevel fields from documents and from the selected columns of l
 lets a user filter, sort and group by them, and counts, sidebars, link search, charts and number cards
 take field names from the request. Every field reference of a request on a protected DocType (or one
 of its child tables) is normalised first: case, backticks, a `tabX`. prefix, a child `table.field` or
-a `link_field.field`, a function around it and an alias after it. A name that is not a field of the
-DocType is refused with a 4xx naming it; an identity field is refused for a user without the identity
-level with one message whatever the case, quoting or value asked for (a refused filter on a known
-phone number reads exactly like one on an unknown one). Selected identity columns are dropped, as
-Frappe drops the others a user may not read.
+a `link_field.field`, a function around it and an alias after it. An identity field is refused for a
+user without the identity level with one message whatever the case, quoting or value asked for (a
+refused filter on a known phone number reads exactly like one on an unknown one); selected identity
+columns are dropped, as Frappe drops the others a user may not read. Any other name must be a field
+of the DocType spelt as the DocType spells it, or it is refused with a 4xx naming it (MariaDB would
+match it whatever its case, and Frappe's own checks would not, or would answer with an SQL error).
 
 The guard runs as the first before_request hooks, and Frappe runs those before it authenticates API
 keys and OAuth bearer tokens (frappe/app.py `init_request`, then `validate_auth`), so it authenticates
@@ -39,7 +40,7 @@ from unioncase.privacy.identity import IDENTITY_PERMLEVEL, IDENTITY_ROLE
 CONTEXT_KEYS = ("document_type", "doctype", "ref_doctype", "reference_doctype", "dt")
 DOCTYPE_PATHS = ("/api/resource/", "/api/v2/document/", "/api/v2/doctype/")
 # Request keys whose whole value is field expressions (select, sort, group, search, aggregate).
-SELECTED_KEYS = ("fields", "columns")
+SELECTED_KEYS = ("fields", "columns", "fields_to_fetch")
 EXPRESSION_KEYS = (
 	"order_by",
 	"sort_by",
@@ -247,11 +248,43 @@ def resolve(doctype: str, table: str | None, fieldname: str, key: str) -> bool:
 		return False
 	path = reference_path(doctype, table, fieldname)
 	if path is None or not is_field(path[-1][0], path[-1][1], key):
-		named = f"{table.strip('`')}.{fieldname.strip('`')}" if table else fieldname.strip("`")
-		refuse_unknown(named, doctype)
-	return any(
+		refuse_unknown(named_reference(table, fieldname), doctype)
+	if any(
 		is_identity_field(step_doctype, step_field) and not may_use_identity(identity_owner(step_doctype))
 		for step_doctype, step_field in path
+	):
+		return True
+	if not is_exact(doctype, table, fieldname, key):
+		# MariaDB matches names whatever their case, Frappe's own checks do not: one spelling only
+		refuse_unknown(named_reference(table, fieldname), doctype)
+	return False
+
+
+def named_reference(table: str | None, fieldname: str) -> str:
+	return f"{table.strip('`')}.{fieldname.strip('`')}" if table else fieldname.strip("`")
+
+
+def is_exact(doctype: str, table: str | None, fieldname: str, key: str) -> bool:
+	"""Spelt as the DocType spells it (backticks only around an expression's names, not a filter's)."""
+	if key in FILTER_KEYS and "`" in fieldname:
+		return False
+	target = doctype
+	if table is not None:
+		bare = table.strip("`")
+		if bare.startswith("tab"):
+			if bare[3:] != doctype and bare[3:] not in child_doctypes(doctype):
+				return False
+			target = bare[3:]
+		else:
+			field = frappe.get_meta(doctype).get_field(bare)
+			if field is None:
+				return False
+			target = field.options
+	name = fieldname.strip("`")
+	return (
+		name in STANDARD_FIELDS
+		or name in PSEUDO_FIELDS.get(key, ())
+		or frappe.get_meta(target).get_field(name) is not None
 	)
 
 
