@@ -13,6 +13,7 @@ from unioncase.privacy.confidential import SEALED
 from unioncase.privacy.fields import refuse_identity_fetch
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.privacy.masking import mask_contacts_in_text, mask_email, mask_phone
+from unioncase.privacy.response import STRIP_FAULT_KEY
 from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
 from unioncase.tests.privacy_data import new_case
 from unioncase.tests.rest_client import RestSession, server_url
@@ -648,5 +649,38 @@ class TestWriteAnswers(CustodiansTestCase):
 			frappe.db.get_value("Grievance", case.name, "reporter_name"), REPORTER["reporter_name"]
 		)
 		for doctype, field in (("ToDo", "reference_name"), ("Version", "docname"), ("Grievance", "name")):
+			frappe.db.delete(doctype, {field: case.name})
+		frappe.db.commit()
+
+	def test_a_failed_strip_withholds_the_whole_answer(self):
+		"""8.4: Frappe sends the original body when an after_request hook fails; the strip fails closed."""
+		case = new_case(
+			{
+				"doctype": "Grievance",
+				"subject": "T rules withheld answer",
+				"owning_union": "T Cabang Bogor",
+				"reporter_type": "Non-member",
+				**REPORTER,
+			}
+		)
+		frappe.db.commit()  # the live server works on it
+		session = RestSession(OFFICIAL)
+		frappe.cache.set_value(STRIP_FAULT_KEY, 1)  # the server's strip raises (a test site only)
+		try:
+			failed = session.put(f"/api/resource/Grievance/{case.name}", severity="High")
+		finally:
+			frappe.cache.delete_value(STRIP_FAULT_KEY)
+		self.assertEqual(failed.status_code, 500, failed.text[:300])
+		self.assertEqual(failed.json()["exc_type"], "IdentityProtectionError")
+		for value in (case.name, "T rules withheld answer", *REPORTER.values()):
+			self.assertNotIn(value, failed.text)
+		frappe.db.rollback()  # a fresh snapshot: the write stood, only its answer was withheld
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "severity"), "High")
+		# the same write with a working strip answers with the document, without the identity
+		answered = session.put(f"/api/resource/Grievance/{case.name}", severity="Low")
+		self.assertEqual(answered.status_code, 200, answered.text[:300])
+		self.assertEqual(answered.json()["data"]["severity"], "Low")
+		self.assertNotIn(REPORTER["reporter_phone"], answered.text)
+		for doctype, field in (("Version", "docname"), ("Grievance", "name")):
 			frappe.db.delete(doctype, {field: case.name})
 		frappe.db.commit()
