@@ -4,13 +4,14 @@ import frappe
 from frappe import _
 
 from unioncase.compat import aggregate
+from unioncase.privacy.guard import get_list
 
 FILTER_FIELDS = ("kind", "status", "category", "severity", "channel")
 
 
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
-	rows = frappe.get_list(
+	rows = get_list(
 		"Grievance",
 		filters=list_filters(filters),
 		fields=[
