@@ -51,6 +51,7 @@ EXPRESSION_KEYS = (
 	"searchfield",
 	"search_field",
 	"pluck",
+	"stats",
 	"aggregate_on",
 	"aggregate_on_field",
 	"aggregate_function_based_on",
@@ -353,12 +354,13 @@ def filter_references(filters) -> Iterator[tuple[str | None, str]]:
 	elif isinstance(filters, str):
 		yield from expression_references(filters)
 	elif isinstance(filters, list | tuple):
-		if filters and all(not isinstance(item, list | tuple | dict) for item in filters):
-			# one condition: [doctype, field, op, value], [field, op, value] or [field, value]
-			if len(filters) >= 4 and isinstance(filters[0], str) and isinstance(filters[1], str):
+		if filters and isinstance(filters[0], str):
+			# one condition: [doctype, field, op, value], [field, op, value] or [field, value] (a value
+			# may itself be a list: ["name", "in", ["A", "B"]])
+			if len(filters) >= 4 and isinstance(filters[1], str):
 				for table, fieldname in expression_references(filters[1]):
 					yield (table or f"tab{filters[0]}"), fieldname
-			elif isinstance(filters[0], str):
+			else:
 				yield from expression_references(filters[0])
 			return
 		for condition in filters:

@@ -472,7 +472,14 @@ class TestIdentityQueryGuard(CustodiansTestCase):
 					"`tabGrievance`.`_assign`",
 				]
 			),
-			filters=json.dumps([["Grievance", "severity", "=", "High"], ["status", "!=", "Closed"]]),
+			filters=json.dumps(
+				[
+					["Grievance", "severity", "=", "High"],
+					["status", "!=", "Closed"],
+					["Grievance", "name", "in", ["GRV-1", "GRV-2"]],
+					["workflow_state", "not in", ("Closed", "Rejected")],
+				]
+			),
 			order_by="`tabGrievance`.`modified` DESC, creation asc",
 			group_by="`tabGrievance`.`category`",
 		)
