@@ -259,6 +259,7 @@ def patch_pdf(pdf):
 	def get_pdf(html, options=None, output=None):
 		"""Frappe's wkhtmltopdf backend (pdfkit); monoframe ships a stub that raises NotImplementedError."""
 		import io
+		import tempfile
 
 		import monoframe
 		import pdfkit
@@ -266,11 +267,17 @@ def patch_pdf(pdf):
 		from pypdf import PdfReader, PdfWriter
 
 		options = wkhtmltopdf_options(options)
-		try:
-			filedata = pdfkit.from_string(scrub_urls(html), options=options, verbose=True)
-		except OSError as error:
-			monoframe.log_error("PDF generation failed", str(error))
-			monoframe.throw(monoframe._("PDF generation failed"))
+		with tempfile.TemporaryDirectory() as folder:
+			path = os.path.join(folder, "print.pdf")
+			try:
+				pdfkit.from_string(scrub_urls(html), path, options=options, verbose=True)
+			except OSError as error:
+				# As Frappe: a PDF with a resource that failed to load is still the PDF (wkhtmltopdf exits 1).
+				if not (os.path.exists(path) and os.path.getsize(path)):
+					monoframe.log_error("PDF generation failed", str(error))
+					monoframe.throw(monoframe._("PDF generation failed"))
+			with open(path, "rb") as pdf_file:
+				filedata = pdf_file.read()
 		reader = PdfReader(io.BytesIO(filedata))
 		if output is not None:
 			output.append_pages_from_reader(reader)
