@@ -24,7 +24,9 @@ class TestPrintPdf(unittest.TestCase):
 		self.assertEqual(response.status_code, 200, response.text[:500])
 		self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/pdf")
 		pages = PdfReader(io.BytesIO(response.content)).pages
-		text = " ".join(" ".join(page.extract_text().split()) for page in pages)  # the extractor spaces with tabs
+		text = " ".join(
+			" ".join(page.extract_text().split()) for page in pages
+		)  # the extractor spaces with tabs
 		self.assertIn(f"Subject: {case_subject(UNION)}", text)
 
 	def test_an_official_outside_the_case_gets_no_pdf(self):
