@@ -270,7 +270,9 @@ def patch_pdf(pdf):
 		with tempfile.TemporaryDirectory() as folder:
 			path = os.path.join(folder, "print.pdf")
 			try:
-				pdfkit.from_string(scrub_urls(html), path, options=options, verbose=True)
+				pdfkit.from_string(
+					scrub_urls(without_screen_parts(html)), path, options=options, verbose=True
+				)
 			except OSError as error:
 				# As Frappe: a PDF with a resource that failed to load is still the PDF (wkhtmltopdf exits 1).
 				if not (os.path.exists(path) and os.path.getsize(path)):
@@ -289,6 +291,15 @@ def patch_pdf(pdf):
 		stream = io.BytesIO()
 		writer.write(stream)
 		return stream.getvalue()
+
+	def without_screen_parts(html: str) -> str:
+		# Frappe drops `.hidden-pdf` and its print CSS hides `.print-hide` (the toolbar); that CSS is not built here.
+		from bs4 import BeautifulSoup
+
+		soup = BeautifulSoup(html, "html.parser")
+		for tag in soup.select(".hidden-pdf, .print-hide"):
+			tag.decompose()
+		return str(soup)
 
 	def wkhtmltopdf_options(options: dict | None) -> dict:
 		import monoframe

@@ -28,6 +28,7 @@ class TestPrintPdf(unittest.TestCase):
 			" ".join(page.extract_text().split()) for page in pages
 		)  # the extractor spaces with tabs
 		self.assertIn(f"Subject: {case_subject(UNION)}", text)
+		self.assertNotIn("Get PDF", text)  # the print view's toolbar is for the screen
 
 	def test_an_official_outside_the_case_gets_no_pdf(self):
 		response = RestSession(OTHER_BRANCH).get(DOWNLOAD_PDF, doctype="Grievance", name=self.case)
