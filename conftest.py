@@ -2,10 +2,12 @@
 
 Connects the test process to the site prepared by scripts/test.sh (sites/test) and starts that
 site's web server on loopback for the tests that exercise REST, exporting its address as
-UNIONCASE_TEST_SERVER.
+UNIONCASE_TEST_SERVER. It is the production server `scripts/setup.sh` starts (gunicorn, see
+`monoframe_compat.site.web_command`), so the tests see what users see.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from monoframe_compat.site import ensure_database_user, enter_site, read_env
+from monoframe_compat.site import ensure_database_user, enter_site, read_env, web_command
 
 SITE_DIR = Path(__file__).resolve().parent / "sites" / "test"
 _server: subprocess.Popen | None = None
@@ -31,15 +33,7 @@ def pytest_configure(config):
 		if probe.connect_ex(("127.0.0.1", int(port))) == 0:
 			sys.exit(f"Port {port} is taken: the REST tests would reach another server. Stop it first.")
 	_server = subprocess.Popen(
-		[
-			Path(sys.executable).with_name("monoframe"),
-			"start",
-			"--host",
-			"127.0.0.1",
-			"--port",
-			port,
-			"--no-reload",
-		],
+		web_command(SITE_DIR),
 		cwd=SITE_DIR,
 		stdout=open(SITE_DIR.parent / "logs" / "test-web.log", "w"),
 		stderr=subprocess.STDOUT,
@@ -55,7 +49,7 @@ def pytest_configure(config):
 	frappe.clear_cache()  # hooks and metadata as the code on disk has them now
 	empty_job_queues()
 	frappe.set_user("Administrator")
-	for _ in range(100):
+	for _ in range(300):  # gunicorn preloads the app before it listens
 		if _server.poll() is not None:
 			sys.exit(f"The test site's web server exited; see {SITE_DIR.parent / 'logs' / 'test-web.log'}")
 		try:
@@ -77,8 +71,11 @@ def empty_job_queues():
 
 def pytest_unconfigure(config):
 	if _server:
-		_server.terminate()
-		_server.wait(timeout=10)
+		_server.terminate()  # gunicorn's master stops its workers
+		try:
+			_server.wait(timeout=30)
+		except subprocess.TimeoutExpired:
+			os.killpg(_server.pid, signal.SIGKILL)
 	import frappe
 
 	if getattr(frappe.local, "db", None):

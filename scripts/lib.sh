@@ -4,7 +4,7 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$REPO_ROOT/.venv}"
 PY="$VENV/bin/python"
-DEBIAN_PACKAGES=(libmariadb-dev pkg-config gcc python3-dev python3-venv mariadb-server mariadb-client redis-server redis-tools git curl)
+DEBIAN_PACKAGES=(libmariadb-dev pkg-config gcc python3-dev python3-venv mariadb-server mariadb-client redis-server redis-tools git curl wkhtmltopdf)
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -92,20 +92,26 @@ prepare_machine() {
 	ensure_venv
 }
 
+# The framework logs every DocType, patch and fixture it syncs; setup shows the rest, as it happens.
+SITE_NOISE='^Updating \|^Syncing \|^Removing \|^Creating \|^Executing \|^Flushing \|^Queued \|^Migrating \|^Running \|^$'
+
 site() {
 	# site COMMAND SITE_NAME DB_NAME REDIS_DB PORT [args...]: run monoframe_compat.site on one site folder.
 	local command="$1" name="$2" db_name="$3" redis_db="$4" port="$5" log
+	local -
+	set -o pipefail
 	shift 5
 	log="$(mktemp)"
-	if ! (cd "$REPO_ROOT" && "$PY" -m monoframe_compat.site "$command" "$@" \
+	# Line by line as the steps run (progress bars end their lines in \r); the whole log is kept for a failure.
+	if ! (cd "$REPO_ROOT" && PYTHONUNBUFFERED=1 "$PY" -m monoframe_compat.site "$command" "$@" \
 		--site-dir "sites/$name" --db-name "$db_name" --port "$port" \
 		--redis-cache "redis://127.0.0.1:6379/$redis_db" \
-		--redis-queue "redis://127.0.0.1:6379/$((redis_db + 1))") >"$log" 2>&1; then
-		tr '\r' '\n' <"$log" | grep -v "^Updating DocTypes" | tail -40
+		--redis-queue "redis://127.0.0.1:6379/$((redis_db + 1))") 2>&1 |
+		tee "$log" | sed -u 's/\r/\n/g' | { grep --line-buffered -v "$SITE_NOISE" || true; }; then
+		echo "--- the last lines of its log:" >&2
+		tr '\r' '\n' <"$log" | grep -v "^Updating DocTypes" | tail -40 >&2
 		rm -f "$log"
 		return 1
 	fi
-	# The framework's install and migrate steps are logged in full; show only what needs attention.
-	tr '\r' '\n' <"$log" | grep -v "^Updating \|^Syncing \|^Removing \|^Creating \|^Executing \|^Flushing \|^Queued \|^Migrating \|^Running \|^$" || true
 	rm -f "$log"
 }

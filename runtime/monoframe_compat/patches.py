@@ -233,6 +233,9 @@ def patch_config(config):
 		loaded = original_load_config()
 		if os.environ.get("ENCRYPTION_KEY"):
 			loaded["encryption_key"] = os.environ["ENCRYPTION_KEY"]
+		# Frappe reads the tick from common_site_config.json; here it is the site's .env.
+		if os.environ.get("SCHEDULER_TICK_INTERVAL"):
+			loaded["scheduler_tick_interval"] = int(os.environ["SCHEDULER_TICK_INTERVAL"])
 		return loaded
 
 	config._load_config = _load_config
@@ -253,7 +256,109 @@ def patch_pdf(pdf):
 		# monoframe returns "" here, so every print view is blank; Frappe renders the print format.
 		return template.render(args, filters={"len": len})
 
+	def get_pdf(html, options=None, output=None):
+		"""Frappe's wkhtmltopdf backend (pdfkit); monoframe ships a stub that raises NotImplementedError."""
+		import io
+		import tempfile
+
+		import monoframe
+		import pdfkit
+		from monoframe.utils import scrub_urls
+		from pypdf import PdfReader, PdfWriter
+
+		options = wkhtmltopdf_options(options)
+		with tempfile.TemporaryDirectory() as folder:
+			path = os.path.join(folder, "print.pdf")
+			try:
+				pdfkit.from_string(
+					scrub_urls(without_screen_parts(html)), path, options=options, verbose=True
+				)
+			except OSError as error:
+				# As Frappe: a PDF with a resource that failed to load is still the PDF (wkhtmltopdf exits 1).
+				if not (os.path.exists(path) and os.path.getsize(path)):
+					monoframe.log_error("PDF generation failed", str(error))
+					monoframe.throw(monoframe._("PDF generation failed"))
+			with open(path, "rb") as pdf_file:
+				filedata = pdf_file.read()
+		reader = PdfReader(io.BytesIO(filedata))
+		if output is not None:
+			output.append_pages_from_reader(reader)
+			return output
+		writer = PdfWriter()
+		writer.append_pages_from_reader(reader)
+		if options.get("password"):
+			writer.encrypt(options["password"])
+		stream = io.BytesIO()
+		writer.write(stream)
+		return stream.getvalue()
+
+	def without_screen_parts(html: str) -> str:
+		# Frappe drops `.hidden-pdf` and its print CSS hides `.print-hide` (the toolbar); that CSS is not built here.
+		from bs4 import BeautifulSoup
+
+		soup = BeautifulSoup(html, "html.parser")
+		for tag in soup.select(".hidden-pdf, .print-hide"):
+			tag.decompose()
+		return str(soup)
+
+	def wkhtmltopdf_options(options: dict | None) -> dict:
+		import monoframe
+
+		options = dict(options or {})
+		options.update(
+			{
+				"print-media-type": None,
+				"background": None,
+				"images": None,
+				"quiet": None,
+				"encoding": "UTF-8",
+				# As in Frappe: the page's scripts never run and it cannot read the server's files.
+				"disable-javascript": "",
+				"disable-local-file-access": "",
+				# The Desk's CSS bundles are not built here (see README): a missing stylesheet is no error.
+				"load-error-handling": "ignore",
+				"load-media-error-handling": "ignore",
+			}
+		)
+		for side in ("top", "right", "bottom", "left"):
+			options.setdefault(f"margin-{side}", "15mm")
+		if not options.get("page-size"):
+			options["page-size"] = monoframe.db.get_single_value("Print Settings", "pdf_page_size") or "A4"
+		return options
+
 	pdf.pdf_body_html = pdf_body_html
+	pdf.get_pdf = get_pdf
+
+
+def patch_scheduler(scheduler):
+	import time
+
+	import monoframe
+	from filelock import FileLock, Timeout
+
+	def enqueue_events_for_all_sites() -> None:
+		# Frappe's tick: connect to each site, then enqueue its due jobs. monoframe's tick skips the
+		# connection (its enqueue_events is shadowed by a second definition), so it dies on its first tick.
+		try:
+			scheduler.enqueue_events_for_site()
+		except Exception:
+			monoframe.logger("scheduler").debug("Failed to enqueue events", exc_info=True)
+
+	def start_scheduler():
+		tick = scheduler.get_scheduler_tick()
+		scheduler.set_niceness()
+		try:
+			lock = FileLock(scheduler._get_scheduler_lock_file())
+			lock.acquire(blocking=False)
+		except Timeout:
+			monoframe.logger("scheduler").debug("Scheduler already running")
+			return
+		while True:
+			time.sleep(scheduler.sleep_duration(tick))
+			enqueue_events_for_all_sites()
+
+	scheduler.enqueue_events_for_all_sites = enqueue_events_for_all_sites
+	scheduler.start_scheduler = start_scheduler
 
 
 def patch_tests_utils(tests_utils):
@@ -285,6 +390,7 @@ MODULE_PATCHES = {
 	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.utils.pdf": patch_pdf,
+	"monoframe.utils.scheduler": patch_scheduler,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,
 }

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 ENV_FILE = ".env"
+# A new site is set up for an Indonesian federation (WIB); admins change it in System Settings.
+REGIONAL_DEFAULTS = {"time_zone": "Asia/Jakarta", "date_format": "dd-mm-yyyy", "country": "Indonesia"}
 
 
 def read_env(site_dir: Path) -> dict:
@@ -144,9 +146,20 @@ def new_site(site_dir: Path, admin_password: str):
 	for app in frappe.get_all_apps()[1:]:
 		install_app(app, set_as_patched=True)
 	frappe.db.set_single_value("System Settings", "setup_complete", 1)
+	apply_regional_defaults()
 	scheduler.toggle_scheduler(True)
 	frappe.db.commit()
 	frappe.destroy()
+
+
+def apply_regional_defaults():
+	"""What Frappe's setup wizard asks for, on new sites only: migrate never calls it, so an admin's choice stays."""
+	import frappe
+
+	for field, value in REGIONAL_DEFAULTS.items():
+		frappe.db.set_single_value("System Settings", field, value)
+		frappe.db.set_default(field, value)  # as System Settings' on_update does
+	frappe.clear_cache()
 
 
 def migrate(site_dir: Path):
@@ -174,9 +187,38 @@ def execute(site_dir: Path, method: str, kwargs: str | None):
 	frappe.destroy()
 
 
+def web_command(site_dir: Path) -> list[str]:
+	"""The web tier as bench's production config runs it: gunicorn, 2 x cores + 1 workers, preloaded."""
+	workers = int(os.environ.get("UNIONCASE_WEB_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+	return [
+		str(Path(sys.executable).with_name("gunicorn")),
+		"--bind",
+		f"127.0.0.1:{read_env(site_dir)['SERVER_PORT']}",
+		"--workers",
+		str(workers),
+		"--timeout",
+		"120",
+		"--max-requests",
+		"5000",
+		"--max-requests-jitter",
+		"500",
+		"--preload",
+		"--chdir",
+		str(site_dir),
+		"monoframe_compat.wsgi:application",
+	]
+
+
+def serve(site_dir: Path):
+	"""Replace this process with the site's web server (setup.sh and the test harness start it so)."""
+	command = web_command(site_dir)
+	enter_site(site_dir)
+	os.execv(command[0], command)
+
+
 def main(argv=None):
 	parser = argparse.ArgumentParser(prog="python -m monoframe_compat.site")
-	parser.add_argument("command", choices=["new", "ensure", "migrate", "execute"])
+	parser.add_argument("command", choices=["new", "ensure", "migrate", "execute", "web"])
 	parser.add_argument("method", nargs="?", help="for execute: dotted path of the method to call")
 	parser.add_argument("--kwargs", help="for execute: JSON object of keyword arguments")
 	parser.add_argument("--site-dir", required=True, type=Path)
@@ -189,6 +231,8 @@ def main(argv=None):
 	args = parser.parse_args(argv)
 	site_dir = args.site_dir.resolve()
 
+	if args.command == "web":
+		return serve(site_dir)
 	write_env(site_dir, args.db_name, args.apps, args.redis_cache, args.redis_queue, args.port)
 	if args.command == "execute":
 		return execute(site_dir, args.method, args.kwargs)
