@@ -12,7 +12,7 @@ from collections import defaultdict
 import frappe
 
 from unioncase.hierarchy.ancestry import LEVEL_COLUMNS
-from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions, is_official
+from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions, sees_everything_unattached
 
 WORKPLACE_UNION = LEVELS[-1]
 # The bottom of a case's escalation chain: its officials keep reading the case while it is escalated.
@@ -55,7 +55,7 @@ def grievance_query(user=None, doctype=None):
 		as_dict=True,
 	)
 	if not attachments:
-		return "1=0" if is_official(user) else ""
+		return "" if sees_everything_unattached(user) else "1=0"
 	unions_by_column = defaultdict(list)
 	for attachment in attachments:
 		if attachment.hide_descendants:

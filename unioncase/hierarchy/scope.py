@@ -12,6 +12,10 @@ OFFICIAL_ROLES = (
 	"Workplace Union Official",
 )
 
+# The only roles that see the whole tree while no User Permission attaches them (Administrator always
+# does); every other role, including any an admin adds later, sees nothing until attached.
+UNRESTRICTED_ROLES = ("System Manager", "Union Administrator")
+
 # The tree's levels, top first; a child sits strictly below its parent.
 LEVELS = ("Confederation", "Federation", "Branch", "Workplace Union")
 
@@ -35,13 +39,12 @@ def allowed_unions(user: str | None = None, doctype: str | None = None) -> list[
 				if not perm.get("applicable_for") or perm.get("applicable_for") == doctype
 			}
 		)
-	if is_official(user):
-		return []
-	return None
+	return None if sees_everything_unattached(user) else []
 
 
-def is_official(user: str) -> bool:
-	return bool(set(frappe.get_roles(user)) & set(OFFICIAL_ROLES))
+def sees_everything_unattached(user: str) -> bool:
+	"""Fail closed: without an attachment only the named unrestricted roles see the tree."""
+	return user == "Administrator" or bool(set(frappe.get_roles(user)) & set(UNRESTRICTED_ROLES))
 
 
 def clear_scope_cache():

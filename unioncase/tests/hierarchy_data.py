@@ -34,9 +34,12 @@ USERS = {
 	"t.unattached@test.unioncase.org": ("Branch Official", None),
 	"t.researcher.sawit@test.unioncase.org": ("Union Researcher", "T Federasi Sawit"),
 	"t.admin@test.unioncase.org": ("Union Administrator", None),
+	# fail closed: a researcher without an attachment sees nothing; a System Manager sees the tree
+	"t.researcher.unattached@test.unioncase.org": ("Union Researcher", None),
+	"t.sysmanager@test.unioncase.org": ("System Manager", None),
 }
 
-UNRESTRICTED_ROLES = ("Union Administrator",)
+UNRESTRICTED_ROLES = ("Union Administrator", "System Manager")
 
 
 def subtree(union: str) -> set[str]:
