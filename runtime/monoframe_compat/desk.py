@@ -48,7 +48,9 @@ def workflow_confirmation_request(doctype, fieldname, filters):
 	if doctype != "Workflow":
 		return None
 	try:
-		fields = json.loads(fieldname) if isinstance(fieldname, str) and fieldname.startswith("[") else fieldname
+		fields = (
+			json.loads(fieldname) if isinstance(fieldname, str) and fieldname.startswith("[") else fieldname
+		)
 		filters = json.loads(filters) if isinstance(filters, str) else filters
 	except ValueError:
 		return None
@@ -61,17 +63,17 @@ def workflow_confirmation_request(doctype, fieldname, filters):
 
 
 def patch_sessions(sessions):
-	original_get_bootinfo = sessions.get_bootinfo
+	original_get = sessions.get
 
-	def get_bootinfo():
-		bootinfo = original_get_bootinfo()
+	def get():
+		bootinfo = original_get()
 		# No socket.io server runs beside the embedded runtime: the Desk's realtime client then stays
 		# off (no reconnect loop, no console errors), as Frappe does with disable_async.
 		if not os.environ.get("SOCKETIO_PORT"):
 			bootinfo["disable_async"] = True
 		return bootinfo
 
-	sessions.get_bootinfo = get_bootinfo
+	sessions.get = get
 
 
 def patch_utils(utils):
