@@ -4,7 +4,7 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$REPO_ROOT/.venv}"
 PY="$VENV/bin/python"
-DEBIAN_PACKAGES=(libmariadb-dev pkg-config gcc python3-dev python3-venv mariadb-server mariadb-client redis-server redis-tools git curl)
+DEBIAN_PACKAGES=(libmariadb-dev pkg-config gcc python3-dev python3-venv mariadb-server mariadb-client redis-server redis-tools git curl chromium nodejs npm)
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -194,4 +194,13 @@ link_desk_assets() {
 	done
 	# Each app's public folder at /assets/<app>/, as bench links them.
 	ln -s "$REPO_ROOT/unioncase/public" "$assets/unioncase"
+}
+
+ensure_browser_test_tools() {
+	# The browser tests drive Debian's chromium (in DEBIAN_PACKAGES) with Playwright's Python package;
+	# `playwright install` downloads nothing here.
+	"$PY" -c "import playwright" 2>/dev/null || {
+		echo "Installing Playwright (Python) for the browser tests"
+		"$PY" -m pip install -q "playwright==1.49.1" 2>&1 | grep -v "^WARNING: Location" || true
+	}
 }
