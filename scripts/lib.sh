@@ -4,7 +4,7 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$REPO_ROOT/.venv}"
 PY="$VENV/bin/python"
-DEBIAN_PACKAGES=(libmariadb-dev pkg-config gcc python3-dev python3-venv mariadb-server mariadb-client redis-server redis-tools git curl wkhtmltopdf)
+DEBIAN_PACKAGES=(libmariadb-dev pkg-config gcc python3-dev python3-venv mariadb-server mariadb-client redis-server redis-tools git curl wkhtmltopdf chromium)
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -114,4 +114,99 @@ site() {
 		return 1
 	fi
 	rm -f "$log"
+}
+
+# --- The Desk's assets (runtime/desk): built once per change of sources or pins, linked into each site. ---
+DESK_DIR="$REPO_ROOT/runtime/desk"
+DESK_BUILD="$DESK_DIR/build"
+
+monoframe_package() {
+	"$PY" -c 'import os, monoframe; print(os.path.dirname(monoframe.__file__))'
+}
+
+desk_build_stamp() {
+	# What the build depends on: the pins, the build script, and every source file of the runtime's public folder.
+	local public="$1"
+	{
+		cat "$DESK_DIR/package.json" "$DESK_DIR/package-lock.json" "$DESK_DIR/build.mjs"
+		(cd "$public" && find . -path ./node_modules -prune -o -type f -printf '%P %s %T@\n' | sort)
+	} | sha1sum | cut -d' ' -f1
+}
+
+desk_manifest_is_complete() {
+	# Every bundle the manifest names exists: otherwise the Desk would be half served.
+	"$PY" - "$DESK_BUILD" <<'PY'
+import json, os, sys
+build = sys.argv[1]
+try:
+	manifest = json.load(open(os.path.join(build, "assets.json")))
+except (OSError, ValueError):
+	sys.exit(1)
+prefix = "/assets/monoframe/"
+ok = manifest and all(
+	url.startswith(prefix) and os.path.isfile(os.path.join(build, "monoframe", url[len(prefix):]))
+	for url in manifest.values()
+)
+sys.exit(0 if ok else 1)
+PY
+}
+
+ensure_desk_assets() {
+	command -v npm >/dev/null || { echo "The Desk's assets need Node.js 18+ and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	local public lock_stamp wanted
+	public="$(monoframe_package)/public"
+	lock_stamp="$(sha1sum "$DESK_DIR/package-lock.json" | cut -d' ' -f1)"
+	if [ "$(cat "$DESK_DIR/node_modules/.unioncase-lock" 2>/dev/null)" != "$lock_stamp" ]; then
+		echo "Installing the Desk's Node packages (npm ci in runtime/desk)"
+		if ! (cd "$DESK_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+			echo "npm ci failed in runtime/desk: fix the error above, then run: (cd runtime/desk && npm ci) && bash $0" >&2
+			exit 1
+		fi
+		echo "$lock_stamp" >"$DESK_DIR/node_modules/.unioncase-lock"
+	fi
+	wanted="$(desk_build_stamp "$public")"
+	if [ "$(cat "$DESK_BUILD/.unioncase-build" 2>/dev/null)" != "$wanted" ] || ! desk_manifest_is_complete; then
+		echo "Building the Desk's assets (runtime/desk/build.mjs)"
+		rm -f "$DESK_BUILD/.unioncase-build"
+		if ! node "$DESK_DIR/build.mjs" --public "$public" --out "$DESK_BUILD"; then
+			echo "The Desk's asset build failed: fix the error above, then run: bash $0" >&2
+			exit 1
+		fi
+		echo "$wanted" >"$DESK_BUILD/.unioncase-build"
+	fi
+	desk_manifest_is_complete || {
+		echo "runtime/desk/build/assets.json names bundles that are missing: rm -rf runtime/desk/build && bash $0" >&2
+		exit 1
+	}
+}
+
+link_desk_assets() {
+	# link_desk_assets SITE_DIR: the site's assets/ folder (the server's /assets), only asset folders in it.
+	local site_dir="$1" package assets
+	package="$(monoframe_package)"
+	assets="$site_dir/assets"
+	rm -rf "$assets"
+	mkdir -p "$assets/monoframe/images" "$assets/monoframe/js" "$assets/monoframe/node_modules"
+	ln -s "$DESK_BUILD/assets.json" "$assets/assets.json"
+	ln -s "$DESK_BUILD/monoframe/dist" "$assets/monoframe/dist"
+	for folder in css icons sounds; do ln -s "$package/public/$folder" "$assets/monoframe/$folder"; done
+	ln -s "$package/public/js/lib" "$assets/monoframe/js/lib"
+	ln -s "$DESK_DIR/node_modules/ace-builds" "$assets/monoframe/node_modules/ace-builds"
+	local image
+	for image in "$package"/public/images/*; do
+		ln -s "$image" "$assets/monoframe/images/$(basename "$image")"
+		# Templates name the logo and favicon monoframe-*.svg; the files are frappe-*.
+		case "$(basename "$image")" in frappe-*) ln -s "$image" "$assets/monoframe/images/monoframe-$(basename "$image" | cut -d- -f2-)" ;; esac
+	done
+	# Each app's public folder at /assets/<app>/, as bench links them.
+	ln -s "$REPO_ROOT/unioncase/public" "$assets/unioncase"
+}
+
+ensure_browser_test_tools() {
+	# The browser tests drive Debian's chromium (in DEBIAN_PACKAGES) with Playwright's Python package;
+	# `playwright install` downloads nothing here.
+	"$PY" -c "import playwright" 2>/dev/null || {
+		echo "Installing Playwright (Python) for the browser tests"
+		"$PY" -m pip install -q "playwright==1.49.1" 2>&1 | grep -v "^WARNING: Location" || true
+	}
 }

@@ -91,12 +91,17 @@ site ensure "$SITE" "$DB_NAME" "$REDIS_DB" "$PORT" --admin-password "${UNIONCASE
 echo "Loading demo data ($DEMO_CASES cases; kept if already there)"
 site execute "$SITE" "$DB_NAME" "$REDIS_DB" "$PORT" unioncase.demo.generator.make_demo --kwargs "{\"cases\": $DEMO_CASES}"
 
+echo "Preparing the Desk's assets"
+ensure_desk_assets
+link_desk_assets "$SITE_DIR"
+
 start_processes
 cat <<MSG
 
 UnionCase is running on http://127.0.0.1:$PORT (Administrator / ${UNIONCASE_ADMIN_PASSWORD:-admin}).
 Logs are in sites/logs/; stop the servers with: bash scripts/setup.sh stop
-The officials' Desk needs a bench install (see README); here, use the REST API, e.g. as a branch official:
+Open the Desk at http://127.0.0.1:$PORT/app as a demo official (branch.bogor@demo.unioncase.org /
+demo-password-2026) or as Administrator. The REST API answers too, e.g. as a branch official:
   curl -s -c /tmp/uc -X POST http://127.0.0.1:$PORT/api/method/login -H 'Content-Type: application/json' \\
     -d '{"usr": "branch.bogor@demo.unioncase.org", "pwd": "demo-password-2026"}'
   curl -g -s -b /tmp/uc 'http://127.0.0.1:$PORT/api/resource/Grievance?fields=["name","subject","owning_union"]'

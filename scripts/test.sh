@@ -15,5 +15,9 @@ echo "Linting"
 TEST_DB="${UNIONCASE_TEST_DB:-unioncase_test}"
 echo "Preparing test site $TEST_DB"
 site ensure test "$TEST_DB" "${UNIONCASE_TEST_REDIS:-2}" "${UNIONCASE_TEST_PORT:-8011}"
+echo "Preparing the Desk's assets for the browser tests"
+ensure_desk_assets
+link_desk_assets "$REPO_ROOT/sites/test"
+ensure_browser_test_tools
 cd "$REPO_ROOT"
 exec "$PY" -m pytest "$@"

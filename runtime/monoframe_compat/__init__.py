@@ -16,7 +16,7 @@ import importlib.machinery
 import importlib.util
 import sys
 
-from monoframe_compat import patches
+from monoframe_compat import desk, patches
 
 ALIAS = "frappe"
 TARGET = "monoframe"
@@ -72,13 +72,26 @@ class CompatFinder(importlib.abc.MetaPathFinder):
 			return importlib.util.spec_from_loader(
 				fullname, _ExistingModuleLoader(patches.SYNTHETIC_MODULES[fullname]())
 			)
-		patch = patches.MODULE_PATCHES.get(fullname)
+		patch = _module_patch(fullname)
 		if not patch:
 			return None
 		spec = importlib.machinery.PathFinder.find_spec(fullname, path)
 		if spec and spec.loader:
 			spec.loader = _PatchingLoader(spec.loader, patch)
 		return spec
+
+
+def _module_patch(fullname):
+	"""patches.py's patch of a module, then desk.py's (the Desk's patches live apart)."""
+	found = [table[fullname] for table in (patches.MODULE_PATCHES, desk.MODULE_PATCHES) if fullname in table]
+	if len(found) < 2:
+		return found[0] if found else None
+
+	def both(module):
+		for patch in found:
+			patch(module)
+
+	return both
 
 
 def install():

@@ -23,33 +23,53 @@ frappe.ui.form.on("Grievance", {
 		const action = frm.selected_workflow_action;
 		const moves = frm.doc.workflow_state === "Escalated" && action === "Return to Lower Union";
 		if (action !== "Escalate" && !moves) return;
-		// Frappe froze the form for the action: the prompt must be reachable, and closing it cancels.
+		// Frappe froze the form for the action: the dialog must be reachable.
 		frappe.dom.unfreeze();
-		return new Promise((resolve, reject) => {
-			let submitted = false;
-			const dialog = frappe.prompt(
-				{
-					fieldname: "reason",
-					fieldtype: "Small Text",
-					label: __("Reason for Escalating or Returning"),
-					reqd: 1,
-				},
-				({ reason }) => {
-					submitted = true;
-					frappe.db
-						.set_value(frm.doctype, frm.docname, "escalation_reason", reason)
-						.then(resolve, reject);
-				},
-				__(action),
-				__(action)
-			);
-			dialog.onhide = () => {
-				if (!submitted) reject();
-			};
-		});
+		frm.selected_workflow_action = null;
+		unioncase.escalation_dialog(frm, action);
+		// The dialog applies the action itself (with its reason, in one request); Frappe's own apply
+		// never runs, and a closed dialog simply leaves the case as it was (no rejection to report).
+		return new Promise(() => {});
 	},
 
 	workplace_union(frm) {
 		if (frm.doc.member) frm.set_value("member", null);
 	},
 });
+
+frappe.provide("unioncase");
+
+// An explicit dialog on both v15 and v16: v15's frappe.prompt hides itself before it calls back.
+unioncase.escalation_dialog = function (frm, action) {
+	const dialog = new frappe.ui.Dialog({
+		title: __(action),
+		fields: [
+			{
+				fieldname: "reason",
+				fieldtype: "Small Text",
+				label: __("Reason for Escalating or Returning"),
+				reqd: 1,
+			},
+		],
+		primary_action_label: __(action),
+		primary_action({ reason }) {
+			dialog.disable_primary_action();
+			frappe
+				.xcall(
+					"unioncase.workflows.escalation.escalate",
+					{ name: frm.docname, reason, action },
+					"POST"
+				)
+				.then((doc) => {
+					dialog.hide();
+					frappe.model.sync(doc);
+					frm.refresh();
+					frm.script_manager.trigger("after_workflow_action");
+				})
+				.catch(() => {}) // the server's refusal is already shown in a message
+				.finally(() => dialog.enable_primary_action());
+		},
+	});
+	dialog.show();
+	return dialog;
+};

@@ -8,6 +8,11 @@ frappe.treeview_settings["Union"] = {
 	// officials start from their own union, not from the (invisible) top of the tree
 	get_tree_nodes: "unioncase.hierarchy.api.get_union_tree_nodes",
 	root_label: __("All Unions"),
+	// get_tree_root stays off (the server answers the root with the official's own unions), so the
+	// view builds the tree itself on first visit; Frappe only does that from on_show or get_root.
+	onload(treeview) {
+		treeview.make_tree();
+	},
 	fields: [
 		{ fieldtype: "Data", fieldname: "union_name", label: __("Union Name"), reqd: true },
 		{

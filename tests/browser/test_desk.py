@@ -1,0 +1,291 @@
+"""The officials' Desk in a real headless Chromium against the test site's live server.
+
+Each step writes a screenshot to artifacts/screenshots/ (CI keeps it as an artefact). Every page's
+console errors and uncaught exceptions fail the test, except a refusal the step itself expects.
+The assets are built by scripts/test.sh (runtime/desk); Chromium is Debian's, driven by Playwright.
+"""
+
+import os
+import re
+import unittest
+from pathlib import Path
+from urllib.parse import quote
+
+import frappe
+
+from unioncase.compat import IntegrationTestCase
+from unioncase.privacy.identity import IDENTITY_ROLE
+from unioncase.tests.hierarchy_data import PASSWORD, ensure_hierarchy, ensure_user
+from unioncase.tests.privacy_data import new_case
+from unioncase.tests.rest_client import server_url
+
+CHROMIUM = os.environ.get("UNIONCASE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+	"--headless",
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-quic",
+	"--no-first-run",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+BRANCH = "t.branch.bogor@test.unioncase.org"
+SIBLING_BRANCH = "t.branch.riau@test.unioncase.org"
+WORKPLACE_OFFICIAL = "t.puk.bogor1@test.unioncase.org"
+CUSTODIAN = "t.custodian.desk@test.unioncase.org"
+BOARD = "Grievances by Stage"
+TIMEOUT_MS = 30_000
+
+
+class DeskTestCase(IntegrationTestCase):
+	"""One Chromium for the class; each `desk(user)` is a fresh logged-in browser context."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		from playwright.sync_api import sync_playwright
+
+		if not Path(CHROMIUM).exists():
+			raise RuntimeError(f"No Chromium at {CHROMIUM}: scripts/test.sh installs Debian's chromium")
+		cls.cases = ensure_hierarchy()
+		cls.playwright = sync_playwright().start()
+		cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+		SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.browser.close()
+		cls.playwright.stop()
+		super().tearDownClass()
+
+	def setUp(self):
+		self.pages = []
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		for page in self.pages:
+			page.context.close()
+
+	def desk(self, user: str, password: str = PASSWORD):
+		context = self.browser.new_context(viewport={"width": 1400, "height": 900})
+		page = context.new_page()
+		page.set_default_timeout(TIMEOUT_MS)
+		page.errors = []
+		page.allowed = []  # patterns of errors a step expects (a refusal it provokes)
+		page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+		page.on("pageerror", lambda error: page.errors.append(f"uncaught: {error}"))
+		login = context.request.post(f"{server_url()}/api/method/login", data={"usr": user, "pwd": password})
+		self.assertEqual(login.status, 200, login.text())
+		self.pages.append(page)
+		return page
+
+	def visit(self, page, path: str, step: str, ready: str):
+		page.goto(f"{server_url()}{path}")
+		page.wait_for_selector(ready, state="visible")
+		page.wait_for_load_state("networkidle")
+		self.shot(page, step)
+
+	def shot(self, page, step: str):
+		page.screenshot(path=str(SCREENSHOTS / f"{self._testMethodName}-{step}.png"))
+		unexpected = [
+			error for error in page.errors if not any(re.search(allowed, error) for allowed in page.allowed)
+		]
+		self.assertEqual(unexpected, [], f"errors on the page at step {step}")
+
+	def open_action(self, page, action: str):
+		page.locator(
+			".page-actions .actions-btn-group button, .page-actions button:has-text('Actions')"
+		).first.click()
+		page.locator(f".dropdown-menu.show .dropdown-item:has-text('{action}')").first.click()
+
+	def new_case(self, union: str, subject: str, **values):
+		frappe.set_user("Administrator")
+		case = frappe.get_doc(
+			{
+				"doctype": "Grievance",
+				"subject": subject,
+				"owning_union": union,
+				"workers_affected": 2,
+				**values,
+			}
+		).insert()
+		frappe.db.commit()  # the live server reads it
+		return case
+
+
+class TestOfficialsDesk(DeskTestCase):
+	@unittest.skip(
+		"unfinished: the list row click does not open the form yet (selector); the Verify/Escalate steps are unproven"
+	)
+	def test_a_branch_official_works_a_case_and_a_sibling_branch_cannot_open_it(self):
+		case = self.new_case("T Cabang Bogor", f"T desk case {frappe.generate_hash(length=6)}")
+		page = self.desk(BRANCH)
+		self.visit(page, "/app/grievance?status=Open", "1-list", ".list-row-container")
+		frappe.set_user(BRANCH)
+		in_scope = set(frappe.get_list("Grievance", filters={"status": "Open"}, pluck="name", limit=0))
+		frappe.set_user("Administrator")
+		shown = set(
+			page.locator(".list-row-container .list-subject a[data-name]").evaluate_all(
+				"links => links.map(link => link.dataset.name)"
+			)
+		)
+		self.assertIn(case.name, shown)
+		self.assertTrue(shown <= in_scope, shown - in_scope)
+		self.assertNotIn(self.cases["T Cabang Riau"], shown)
+
+		page.locator(f".list-subject a[data-name='{case.name}']").first.click()
+		page.wait_for_selector(f".title-text:has-text('{case.subject}')")
+		self.shot(page, "2-form")
+
+		self.open_action(page, "Verify")  # recorded by Administrator, verified by the branch official
+		page.wait_for_selector(".indicator-pill:has-text('Verified')")
+		self.shot(page, "3-verified")
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), "Verified")
+
+		self.open_action(page, "Escalate")
+		dialog = page.locator(".modal.show")
+		dialog.locator("textarea[data-fieldname='reason']").fill(
+			"Pengusaha menolak berunding di tingkat cabang"
+		)
+		self.shot(page, "4-escalation-dialog")
+		dialog.locator(".btn-primary").click()
+		page.wait_for_selector(".indicator-pill:has-text('Escalated')")
+		self.shot(page, "5-escalated")
+		frappe.db.rollback()  # a fresh snapshot: the server moved the case
+		self.assertEqual(
+			frappe.db.get_value("Grievance", case.name, ["workflow_state", "owning_union"]),
+			("Escalated", "T Federasi Garmen"),
+		)
+		self.assertEqual(
+			frappe.get_all("Grievance Escalation", filters={"parent": case.name}, pluck="reason"),
+			["Pengusaha menolak berunding di tingkat cabang"],
+		)
+
+		sibling = self.desk(SIBLING_BRANCH)
+		sibling.allowed = [r"status of 403", r"PermissionError", r"Not permitted"]
+		sibling.goto(f"{server_url()}/app/grievance/{quote(case.name)}")
+		sibling.wait_for_load_state("networkidle")
+		sibling.wait_for_timeout(1000)
+		self.shot(sibling, "6-sibling-branch")
+		self.assertNotIn(case.subject, sibling.content())
+		self.assertEqual(sibling.locator(".title-text:visible").filter(has_text=case.subject).count(), 0)
+
+	@unittest.skip("unfinished: Playwright's drag_to does not trigger the board's Sortable drop yet")
+	def test_a_workplace_official_moves_a_card_on_the_kanban_board(self):
+		case = self.new_case("T PUK Bogor Satu", f"T desk kanban {frappe.generate_hash(length=6)}")
+		page = self.desk(WORKPLACE_OFFICIAL)
+		self.visit(page, f"/app/grievance/view/kanban/{quote(BOARD)}", "1-board", ".kanban-column")
+		card = page.locator(f".kanban-card-wrapper[data-name='{case.name}']")
+		column = lambda stage: page.locator(f".kanban-column[data-column-value='{stage}'] .kanban-cards")  # noqa: E731
+
+		card.drag_to(column("Verified"))
+		page.wait_for_timeout(1500)
+		self.shot(page, "2-moved-to-verified")
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), "Verified")
+
+		page.allowed = [r"status of 417", r"status of 403"]
+		card.drag_to(column("Resolved"))
+		message = page.locator(".modal.show .msgprint, .modal.show .modal-body")
+		message.first.wait_for(state="visible")
+		self.shot(page, "3-forbidden-move-refused")
+		self.assertRegex(message.first.inner_text(), r"Verified|Resolved|transition|not allowed")
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), "Verified")
+
+	def test_a_custodian_sees_the_reporter_and_another_official_does_not(self):
+		ensure_user(CUSTODIAN, "Branch Official", "T Cabang Bogor")
+		frappe.get_doc("User", CUSTODIAN).add_roles(IDENTITY_ROLE)
+		frappe.set_user(CUSTODIAN)
+		reporter = f"Dewi Desktest {frappe.generate_hash(length=5)}"
+		case = new_case(
+			{
+				"doctype": "Grievance",
+				"subject": "T desk confidential",
+				"owning_union": "T PUK Bogor Dua",
+				"reporter_type": "Non-member",
+				"reporter_name": reporter,
+				"reporter_phone": "+6281366554499",
+				"is_confidential": 1,
+				"identity_custodians": [{"user": CUSTODIAN}],
+			}
+		)
+		frappe.set_user("Administrator")
+		frappe.db.commit()
+
+		custodian = self.desk(CUSTODIAN)
+		self.visit(custodian, f"/app/grievance/{case.name}", "1-custodian", ".form-layout")
+		self.assertEqual(custodian.locator("[data-fieldname='reporter_name'] input").input_value(), reporter)
+
+		official = self.desk(BRANCH)
+		self.visit(official, f"/app/grievance/{case.name}", "2-official", ".form-layout")
+		self.assertNotIn(reporter, official.content())
+		self.assertNotIn("+6281366554499", official.content())
+
+	def test_the_union_tree_shows_an_officials_unions_on_first_visit(self):
+		page = self.desk(BRANCH)
+		self.visit(page, "/app/union/view/tree", "1-tree", ".tree")
+		page.locator(".tree-label:has-text('T Cabang Bogor')").first.wait_for(state="visible")
+		self.shot(page, "2-tree-nodes")
+		self.assertEqual(page.locator(".tree-label:has-text('T Cabang Riau')").count(), 0)
+
+	def test_workspace_number_cards_count_what_the_list_shows(self):
+		page = self.desk(BRANCH)
+		self.visit(page, "/app/unioncase", "1-workspace", ".widget.number-widget-box")
+		frappe.set_user(BRANCH)
+		expected = {
+			"Open Cases": len(
+				frappe.get_list("Grievance", filters={"status": "Open"}, pluck="name", limit=0)
+			),
+			"Cases Resolved": len(
+				frappe.get_list(
+					"Grievance", filters={"status": ["in", ["Resolved", "Closed"]]}, pluck="name", limit=0
+				)
+			),
+		}
+		frappe.set_user("Administrator")
+		self.assertGreater(expected["Open Cases"], 0)
+		for label, count in expected.items():
+			widget = page.locator(".widget.number-widget-box").filter(
+				has=page.locator(".widget-title", has_text=re.compile(f"^{label}$"))
+			)
+			number = widget.locator(".number")
+			number.wait_for(state="visible")
+			self.assertEqual(int(re.sub(r"\D", "", number.inner_text()) or 0), count, label)
+		self.shot(page, "2-counted")
+
+
+class TestAdministratorsDesk(DeskTestCase):
+	@unittest.skip("unfinished: the Custom Field form's save is not reached yet (Link field autocomplete)")
+	def test_an_admin_adds_a_custom_field_to_grievance_and_sees_it_on_the_form(self):
+		label = f"Desk Probe {frappe.generate_hash(length=4)}"
+		fieldname = frappe.scrub(label)
+		self.addCleanup(self.drop_custom_field, fieldname)
+		page = self.desk("Administrator", frappe.conf.get("admin_password") or "admin")
+		self.visit(page, "/app/customize-form?doc_type=Grievance", "1-customize-form", ".form-layout")
+		page.wait_for_selector("[data-fieldname='doc_type'] input")
+		# Customize Form's own "Add custom field" path: the Custom Field form it links to.
+		self.visit(page, "/app/custom-field/new", "2-new-custom-field", "[data-fieldname='dt'] input")
+		page.locator("[data-fieldname='dt'] input").fill("Grievance")
+		page.keyboard.press("Escape")
+		page.locator("[data-fieldname='label'] input").fill(label)
+		page.locator("[data-fieldname='fieldtype'] select").select_option("Data")
+		page.keyboard.press("Control+s")
+		page.wait_for_selector(f".title-text:has-text('Grievance-{fieldname}')")
+		self.shot(page, "3-saved")
+		case = self.cases["T Cabang Bogor"]
+		self.visit(page, f"/app/grievance/{case}", "4-grievance-form", f"[data-fieldname='{fieldname}']")
+		self.assertIn(label, page.locator(f"[data-fieldname='{fieldname}']").first.inner_text())
+
+	def drop_custom_field(self, fieldname):
+		frappe.db.rollback()
+		name = frappe.db.get_value("Custom Field", {"dt": "Grievance", "fieldname": fieldname})
+		if name:
+			frappe.delete_doc("Custom Field", name, force=True)
+			frappe.db.commit()
+
+
+if __name__ == "__main__":
+	unittest.main()
