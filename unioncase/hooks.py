@@ -4,7 +4,9 @@ app_publisher = "UnionCase contributors"
 app_description = "Grievance and case management for trade-union federations"
 app_email = "dev@unioncase.org"
 app_license = "MIT"
-required_apps = ["frappe"]
+# Frappe itself is never declared (v15 would look "frappe" up on GitHub); frappe/crm declares none either.
+# Every whitelisted parameter is typed; Frappe (develop) refuses untyped ones with this on.
+require_type_annotated_api_methods = True
 
 after_install = "unioncase.setup.install.after_install"
 

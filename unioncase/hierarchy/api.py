@@ -7,7 +7,9 @@ from unioncase.hierarchy.scope import UNION, allowed_unions
 
 
 @frappe.whitelist()
-def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
+def get_count(
+	doctype: str, filters: str | dict | list | None = None, debug: bool = False, cache: bool = False
+) -> int:
 	"""`frappe.client.get_count`, but through `frappe.get_list`, so permissions and scope apply.
 
 	Frappe v15's version calls `frappe.db.count`, which ignores User Permissions entirely.

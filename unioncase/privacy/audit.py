@@ -10,20 +10,25 @@ ACCESS_LOG = "Identity Access Log"
 def log_identity_access(action: str, doctype: str, name: str | None = None):
 	"""Record that the session user saw identity data (action: View, Export or Print)."""
 	request = getattr(frappe.local, "request", None)
-	frappe.get_doc(
-		{
-			"doctype": ACCESS_LOG,
-			"user": frappe.session.user,
-			"action": action,
-			"reference_doctype": doctype,
-			"reference_name": name,
-			"accessed_on": now_datetime(),
-			# the path only: query strings may carry the very values being protected
-			"path": request.path if request else None,
-		}
-	).insert(ignore_permissions=True)
-	# the Desk loads forms by GET, whose writes Frappe rolls back unless asked to commit
-	frappe.local.flags.commit = True
+	entry = {
+		"doctype": ACCESS_LOG,
+		"user": frappe.session.user,
+		"action": action,
+		"reference_doctype": doctype,
+		"reference_name": name,
+		"accessed_on": now_datetime(),
+		# the path only: query strings may carry the very values being protected
+		"path": request.path if request else None,
+	}
+	frappe.get_doc(entry).insert(ignore_permissions=True)
+	# A GET's writes are rolled back after the answer: then the entry alone is written again and committed,
+	# never the request's other writes (setting flags.commit would commit those too).
+	frappe.db.after_rollback.add(lambda: keep_entry(entry))
+
+
+def keep_entry(entry: dict):
+	frappe.get_doc(entry).insert(ignore_permissions=True)
+	frappe.db.commit()
 
 
 def refuse_log_edit():

@@ -163,7 +163,7 @@ def consent_history(doctype: str, name: str) -> list[dict]:
 	)
 
 
-@frappe.whitelist()
+@frappe.whitelist(methods=["POST"])
 def withdraw_consent(member: str) -> dict:
 	"""The member withdraws consent: their identity leaves every case they reported.
 

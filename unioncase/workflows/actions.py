@@ -5,7 +5,7 @@ from frappe import _
 
 
 @frappe.whitelist(methods=["POST"])
-def apply_workflow(doc, action: str):
+def apply_workflow(doc: str | dict, action: str):
 	"""`frappe.model.workflow.apply_workflow`; a refused case action names the stage, owner and level.
 
 	(Frappe's own message is "Not a valid Workflow Action".)

@@ -18,9 +18,18 @@ class GrievanceDeadlinePolicy(Document):
 
 	def validate_unique_conditions(self):
 		"""Two enabled rules for the same cases would leave the winner to chance."""
-		filters = {field: self.get(field) or ("is", "not set") for field in CONDITIONS}
-		clash = frappe.db.get_value(
-			self.doctype, {**filters, "enabled": 1, "name": ("!=", self.name or "")}, "name"
+		# Compared here, not in a filter: an empty condition is NULL or '' (an empty Select), and v15's
+		# ("is", "not set") matches NULL only. The table holds a handful of rules.
+		mine = tuple(self.get(field) or "" for field in CONDITIONS)
+		rules = frappe.get_all(
+			self.doctype,
+			filters={"enabled": 1, "name": ("!=", self.name or "")},
+			fields=["name", *CONDITIONS],
+			order_by="name",
+		)
+		clash = next(
+			(rule.name for rule in rules if tuple(rule.get(field) or "" for field in CONDITIONS) == mine),
+			None,
 		)
 		if clash:
 			frappe.throw(
