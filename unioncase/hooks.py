@@ -20,6 +20,9 @@ permission_query_conditions = {
 	"Workflow Action": "unioncase.workflows.assignment.workflow_action_query",
 }
 
+# A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
+override_doctype_class = {"File": "unioncase.privacy.confidential_files.CaseFile"}
+
 has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union Member": "unioncase.hierarchy.permissions.has_scoped_permission",
@@ -55,7 +58,6 @@ user_data_fields = [
 # on every path; a confidential case's reporter is sealed off the case.
 before_request = [
 	"unioncase.privacy.fields.guard_identity_queries",
-	"unioncase.privacy.confidential.guard_confidential_files",
 	"unioncase.privacy.fields.upload_attachments_as_private",
 ]
 
