@@ -22,6 +22,9 @@ permission_query_conditions = {
 	"Workflow Action": "unioncase.workflows.assignment.workflow_action_query",
 }
 
+# A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
+override_doctype_class = {"File": "unioncase.privacy.confidential_files.CaseFile"}
+
 has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Union Member": "unioncase.hierarchy.permissions.has_scoped_permission",
@@ -59,7 +62,6 @@ user_data_fields = [
 before_request = [
 	"unioncase.privacy.guard.authenticate",
 	"unioncase.privacy.guard.guard_identity_queries",
-	"unioncase.privacy.confidential.guard_confidential_files",
 	"unioncase.privacy.guard.upload_attachments_as_private",
 ]
 

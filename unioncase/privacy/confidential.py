@@ -6,11 +6,8 @@ it, to anyone. A named custodian (who must also hold the Identity Custodian role
 the case) sees it in the form and in print, and every such view is logged.
 """
 
-from urllib.parse import unquote
-
 import frappe
 from frappe import _
-from werkzeug.exceptions import Forbidden
 
 from unioncase.privacy.audit import log_identity_access
 from unioncase.privacy.fields import SEALED_DOCTYPE, has_identity_access
@@ -26,9 +23,8 @@ def custodians_of(doc) -> list[str]:
 
 
 def is_named_custodian(doc, user: str | None = None) -> bool:
+	"""Named on the case, with the role, and able to read it. Administrator too must be named."""
 	user = user or frappe.session.user
-	if user == "Administrator":
-		return True
 	return (
 		user in custodians_of(doc)
 		and IDENTITY_ROLE in frappe.get_roles(user)
@@ -108,12 +104,19 @@ def sealed_values(name: str) -> dict:
 
 
 def reveal_to_custodian(doc, action: str):
-	"""Show a named custodian the sealed reporter (form or print), and log that they saw it."""
-	if not doc.get("is_confidential") or not is_named_custodian(doc):
+	"""Show a named custodian the sealed reporter (form or print), and log that they saw it.
+
+	Custodianship, confidentiality and scope are read from the stored case, never from `doc`: a print
+	request may send a document of its own making (frappe.www.printview takes one).
+	"""
+	if not doc.get("name") or not frappe.db.exists(CASE, doc.name):
 		return
-	if values := sealed_values(doc.name):
+	stored = frappe.get_doc(CASE, doc.name)
+	if not stored.is_confidential or not is_named_custodian(stored):
+		return
+	if values := sealed_values(stored.name):
 		doc.update(values)
-		log_identity_access(action, CASE, doc.name)
+		log_identity_access(action, CASE, stored.name)
 
 
 def reveal_in_form(doc, method=None):
@@ -132,31 +135,15 @@ def drop_sealed_identity(doc, method=None):
 
 
 def has_file_permission(doc, ptype=None, user=None, debug=False):
-	"""A file of a confidential case is for its named custodians only: it may show who reported.
+	"""File has_permission hook: a file of a confidential case is for its named custodians only.
 
 	Otherwise Frappe's own File check decides: v15 takes the first hook's answer and would skip it.
+	Downloads check the File controller instead (confidential_files.CaseFile), with the same rule.
 	"""
 	from frappe.core.doctype.file.file import has_permission as file_permission
 
-	if (
-		doc.attached_to_doctype == CASE
-		and doc.attached_to_name
-		and frappe.db.get_value(CASE, doc.attached_to_name, "is_confidential")
-		and not is_named_custodian(frappe.get_doc(CASE, doc.attached_to_name), user)
-	):
+	from unioncase.privacy.confidential_files import is_sealed_from
+
+	if is_sealed_from(doc, user):
 		return False
 	return bool(file_permission(doc, ptype=ptype, user=user))
-
-
-def guard_confidential_files():
-	"""before_request: /private/files/ checks only Frappe's own File rule, which knows no named custodians."""
-	request = getattr(frappe.local, "request", None)
-	if not request or not request.path.startswith("/private/files/"):
-		return
-	files = frappe.get_all(
-		"File",
-		filters={"file_url": unquote(request.path), "attached_to_doctype": CASE},
-		fields=["attached_to_doctype", "attached_to_name"],
-	)
-	if any(not has_file_permission(file) for file in files):
-		raise Forbidden(_("You don't have permission to access this file"))
