@@ -104,18 +104,18 @@ def needles(identity: dict) -> list[str]:
 
 # Probes each test makes (every user x every path): the suite fails if a probe silently goes missing.
 EXPECTED_PROBES = {
-	"test_document_lists": 180,
-	"test_documents": 318,
-	"test_exports": 30,
-	"test_searches": 70,
-	"test_members": 48,
-	"test_connections": 50,
-	"test_named_custodians_stay_with_the_custodians": 24,
-	"test_attacks_by_value_learn_nothing": 288,
-	"test_file_of_a_confidential_case": 10,
-	"test_in_process_lists": 20 if LIST_DROPS_EVERY_HIDDEN_COLUMN else 10,
+	"test_document_lists": 216,
+	"test_documents": 382,
+	"test_exports": 36,
+	"test_searches": 84,
+	"test_members": 60,
+	"test_connections": 60,
+	"test_named_custodians_stay_with_the_custodians": 30,
+	"test_attacks_by_value_learn_nothing": 352,
+	"test_file_of_a_confidential_case": 12,
+	"test_in_process_lists": 24 if LIST_DROPS_EVERY_HIDDEN_COLUMN else 12,
 	"test_token_and_bearer_clients_get_the_cookie_answers": 18,
-	"test_every_role_sees_its_cases": 10,
+	"test_every_role_sees_its_cases": 12,
 }
 OK, REFUSED, INVALID = 200, 403, 417
 
