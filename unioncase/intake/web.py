@@ -151,14 +151,14 @@ def report_context(context):
 	context.lang = use_page_language()
 	browser = browser_id()
 	form = frappe.form_dict
-	context.values = {
+	context.typed = {
 		key: value if isinstance(value, str) else ""
 		for key, value in form.items()
 		if key in ("workplace", "description", "anonymity", "name", "contact", "consent", "union")
 	}
-	context.values.setdefault("anonymity", ANONYMOUS)
+	context.typed.setdefault("anonymity", ANONYMOUS)
 	union = form.get("serikat") or form.get("union")
-	context.values["union"] = union if isinstance(union, str) and frappe.db.exists("Union", union) else ""
+	context.typed["union"] = union if isinstance(union, str) and frappe.db.exists("Union", union) else ""
 	context.consent = consent_text(context.lang)
 	context.consent_plain = strip_html(context.consent.text or "") if context.consent else ""
 	context.request_path = frappe.request.path
@@ -387,7 +387,7 @@ def track_context(context):
 	context.limits = settings()
 	typed = form.get("kode") or form.get("code")
 	context.typed_code = typed if isinstance(typed, str) else ""
-	context.values = {"message": form.get("message") if isinstance(form.get("message"), str) else ""}
+	context.typed = {"message": form.get("message") if isinstance(form.get("message"), str) else ""}
 	found = None
 	if typed:
 		try:
@@ -400,7 +400,7 @@ def track_context(context):
 		if found["grievance"] and frappe.request.method == "POST" and form.get("action") == "add":
 			try:
 				add_information(form, browser, found, context.limits)
-				context.added, context.values = True, {"message": ""}
+				context.added, context.typed = True, {"message": ""}
 			except Refused as refused:
 				context.errors, context.http_status_code = refused.errors, refused.status
 		if found["grievance"]:

@@ -49,7 +49,9 @@ class WorkerBrowser:
 		return self.http.post(f"{self.base}{path}", data=data, files=files or None, timeout=60)
 
 	def track(self, code: str, **fields) -> requests.Response:
-		return self.http.post(f"{self.base}/kasus", data={"kode": code, "lang": "id", **fields}, timeout=60)
+		files = fields.pop("files", None)
+		data = {"kode": code, "lang": "id", **fields}
+		return self.http.post(f"{self.base}/kasus", data=data, files=files or None, timeout=60)
 
 
 def tracking_code(page: requests.Response) -> str:
