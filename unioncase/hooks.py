@@ -20,6 +20,9 @@ permission_query_conditions = {
 	"Union": "unioncase.hierarchy.permissions.union_query",
 	# Frappe gives a Workflow Action to every holder of the role; only those who may read the case see it.
 	"Workflow Action": "unioncase.workflows.assignment.workflow_action_query",
+	# Intake: an inbound message belongs to its case, or before that to its intake union.
+	"Inbound Message": "unioncase.intake.permissions.inbound_message_query",
+	"Case Message": "unioncase.intake.permissions.case_message_query",
 }
 
 # A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
@@ -31,6 +34,8 @@ has_permission = {
 	"Union": "unioncase.hierarchy.permissions.has_scoped_permission",
 	"Workflow Action": "unioncase.workflows.assignment.workflow_action_permission",
 	"File": "unioncase.privacy.confidential.has_file_permission",
+	"Inbound Message": "unioncase.intake.permissions.has_inbound_permission",
+	"Case Message": "unioncase.intake.permissions.has_case_message_permission",
 }
 
 override_whitelisted_methods = {
@@ -130,5 +135,16 @@ scheduler_events = {
 	# Deadlines: flag overdue cases, then alert or escalate (unioncase/workflows/overdue.py).
 	"cron": {
 		"*/15 * * * *": ["unioncase.workflows.overdue.flag_overdue_cases"],
+		# Intake: retry failed inbound messages and deliveries once their backoff has passed.
+		"*/2 * * * *": [
+			"unioncase.intake.inbox.retry_due_messages",
+			"unioncase.intake.conversation.retry_due_deliveries",
+		],
 	},
 }
+
+# Intake (unioncase/intake): the workers' pages in English keep their Indonesian templates.
+website_route_rules = [
+	{"from_route": "/report-problem", "to_route": "lapor"},
+	{"from_route": "/track-case", "to_route": "kasus"},
+]

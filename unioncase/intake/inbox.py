@@ -1,0 +1,198 @@
+"""Store-then-process: every message from a worker, over any channel, lands here first.
+
+A channel calls `receive` in its web request (or mail fetch) with the raw payload, before parsing
+anything; the message is committed at once, so nothing is lost if processing fails. A background job
+(`process_message`) then makes or joins the case. A failure is kept with its error and retried with
+backoff (`retry_due_messages`, every few minutes); an admin can retry at once (`retry`).
+"""
+
+import json
+from datetime import timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import add_to_date, now_datetime
+from frappe.utils.password import decrypt, encrypt
+
+from unioncase.privacy.masking import mask_contacts_in_text
+
+INBOUND = "Inbound Message"
+RECEIVED, PROCESSED, IGNORED, QUARANTINED, FAILED = (
+	"Received",
+	"Processed",
+	"Ignored",
+	"Quarantined",
+	"Failed",
+)
+QUEUE = "short"
+# Minutes to wait before each retry; after the last one the message waits for an admin's Retry.
+BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+# A message still Received after this long lost its job (a worker or Redis restart): queue it again.
+STALE_AFTER = timedelta(minutes=10)
+ADMIN_ROLES = ("System Manager", "Union Administrator")
+# What processes each kind of message: (channel, kind) -> function(inbound, payload) -> Outcome.
+PROCESSORS = {
+	("Web", "New Report"): "unioncase.intake.web.process_report",
+	("Web", "Follow-up"): "unioncase.intake.web.process_follow_up",
+}
+
+
+class Outcome:
+	"""What processing decided: the state, why, and the case made or joined."""
+
+	def __init__(self, state: str, reason: str | None = None, grievance: str | None = None):
+		self.state, self.reason, self.grievance = state, reason, grievance
+
+
+def receive(
+	channel: str,
+	delivery_key: str,
+	payload: dict,
+	*,
+	kind: str = "New Report",
+	union: str | None = None,
+	summary: str = "",
+	tracking_code_hash: str | None = None,
+	after_insert=None,
+) -> tuple[str, bool]:
+	"""Store a message as it arrived and queue its processing; (name, False) if it was stored before.
+
+	`after_insert(name)` stores what belongs with it (attachments) in the same transaction. Commits: the
+	message must survive whatever the request does next.
+	"""
+	dedup_key = f"{channel.lower()}:{delivery_key}"
+	if existing := frappe.db.get_value(INBOUND, {"dedup_key": dedup_key}):
+		return existing, False
+	doc = frappe.get_doc(
+		{
+			"doctype": INBOUND,
+			"channel": channel,
+			"kind": kind,
+			"state": RECEIVED,
+			"dedup_key": dedup_key,
+			"union": union,
+			"received_on": now_datetime(),
+			"summary": summary,
+			"payload": encrypt(json.dumps(payload, ensure_ascii=False)),
+			"tracking_code_hash": tracking_code_hash,
+		}
+	)
+	frappe.db.savepoint("inbound_message")
+	try:
+		doc.insert(ignore_permissions=True)
+	except (frappe.DuplicateEntryError, frappe.UniqueValidationError):
+		# the same delivery, stored by a concurrent request a moment ago
+		frappe.db.rollback(save_point="inbound_message")
+		return frappe.db.get_value(INBOUND, {"dedup_key": dedup_key}), False
+	if after_insert:
+		after_insert(doc.name)
+	enqueue(doc.name)
+	frappe.db.commit()
+	return doc.name, True
+
+
+def job_id(message: str) -> str:
+	return f"inbound-message::{message}"
+
+
+def enqueue(message: str):
+	frappe.enqueue(
+		"unioncase.intake.inbox.process_message",
+		queue=QUEUE,
+		message=message,
+		job_id=job_id(message),
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def payload_of(doc) -> dict:
+	return json.loads(decrypt(doc.payload))
+
+
+def process_message(message: str):
+	"""The background job: process one stored message, once; a failure is kept and retried later."""
+	frappe.set_user("Administrator")  # intake acts for the system, not for the (guest) sender
+	doc = frappe.get_doc(INBOUND, message, for_update=True)
+	if doc.state not in (RECEIVED, FAILED):
+		return doc.state
+	try:
+		processor = frappe.get_attr(PROCESSORS[(doc.channel, doc.kind)])
+		outcome = processor(doc, payload_of(doc))
+	except Exception as error:
+		frappe.db.rollback()
+		record_failure(message, error)
+		return FAILED
+	doc.update(
+		{
+			"state": outcome.state,
+			"state_reason": outcome.reason,
+			"grievance": outcome.grievance,
+			"processed_on": now_datetime(),
+			"attempts": (doc.attempts or 0) + 1,
+			"next_attempt_on": None,
+			"error": None,
+		}
+	)
+	if outcome.grievance:
+		# officials of the case's owner see the message that made it
+		doc.union = frappe.db.get_value("Grievance", outcome.grievance, "owning_union")
+	doc.save(ignore_permissions=True)
+	frappe.db.commit()
+	return outcome.state
+
+
+def record_failure(message: str, error: Exception):
+	attempts = (frappe.db.get_value(INBOUND, message, "attempts") or 0) + 1
+	retry_in = BACKOFF_MINUTES[attempts - 1] if attempts <= len(BACKOFF_MINUTES) else None
+	text = mask_contacts_in_text(f"{type(error).__name__}: {error}")[:1000]
+	frappe.db.set_value(
+		INBOUND,
+		message,
+		{
+			"state": FAILED,
+			"attempts": attempts,
+			"error": text,
+			"state_reason": _("Processing failed; retried automatically")
+			if retry_in
+			else _("Processing failed {0} times; an administrator can retry it").format(attempts),
+			"next_attempt_on": add_to_date(now_datetime(), minutes=retry_in) if retry_in else None,
+		},
+	)
+	frappe.log_error(
+		title=_("Inbound message {0} failed").format(message),
+		reference_doctype=INBOUND,
+		reference_name=message,
+	)
+	frappe.db.commit()
+
+
+def retry_due_messages():
+	"""Scheduler: queue failed messages whose backoff has passed, and messages whose job was lost."""
+	now = now_datetime()
+	due = frappe.get_all(
+		INBOUND, filters={"state": FAILED, "next_attempt_on": ["<=", now]}, pluck="name", limit=500
+	)
+	stale = frappe.get_all(
+		INBOUND, filters={"state": RECEIVED, "received_on": ["<", now - STALE_AFTER]}, pluck="name", limit=500
+	)
+	for message in due + stale:
+		enqueue(message)
+	frappe.db.commit()
+	return due + stale
+
+
+@frappe.whitelist(methods=["POST"])
+def retry(name: str) -> str:
+	"""An admin's Retry on a failed (or stuck) message: queue it now."""
+	frappe.only_for(ADMIN_ROLES)
+	doc = frappe.get_doc(INBOUND, name)
+	doc.check_permission("write")
+	if doc.state not in (FAILED, RECEIVED):
+		frappe.throw(
+			_("Only a failed or waiting message can be retried; this one is {0}.").format(_(doc.state)),
+			title=_("Nothing to retry"),
+		)
+	frappe.db.set_value(INBOUND, name, "next_attempt_on", now_datetime())
+	enqueue(name)
+	return _("Queued again")
