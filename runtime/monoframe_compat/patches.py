@@ -251,6 +251,26 @@ def patch_utils(utils):
 	utils.get_assets_json = get_assets_json
 
 
+def patch_api_v1(v1):
+	original = v1.get_request_form_data
+
+	def get_request_form_data():
+		# /api/resource create and update: a body that is not a JSON object (an array, a number) is the
+		# client's mistake, answered 417 with a message; monoframe (and Frappe) fail on it with a TypeError.
+		data = original()
+		if not isinstance(data, dict):
+			import monoframe
+
+			monoframe.throw(
+				monoframe._("The request body must be a JSON object of field names and values."),
+				monoframe.ValidationError,
+				title=monoframe._("Invalid request"),
+			)
+		return data
+
+	v1.get_request_form_data = get_request_form_data
+
+
 def patch_pdf(pdf):
 	def pdf_body_html(template, args, **kwargs):
 		# monoframe returns "" here, so every print view is blank; Frappe renders the print format.
@@ -390,6 +410,7 @@ MODULE_PATCHES = {
 	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.utils.pdf": patch_pdf,
+	"monoframe.api.v1": patch_api_v1,
 	"monoframe.utils.scheduler": patch_scheduler,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,
