@@ -283,33 +283,61 @@ class TestOfficialsDesk(DeskTestCase):
 
 
 class TestAdministratorsDesk(DeskTestCase):
-	@unittest.skip("unfinished: the Custom Field form's save is not reached yet (Link field autocomplete)")
 	def test_an_admin_adds_a_custom_field_to_grievance_and_sees_it_on_the_form(self):
 		label = f"Desk Probe {frappe.generate_hash(length=4)}"
-		fieldname = frappe.scrub(label)
-		self.addCleanup(self.drop_custom_field, fieldname)
+		self.addCleanup(self.drop_custom_fields)
 		page = self.desk("Administrator", frappe.conf.get("admin_password") or "admin")
-		self.visit(page, "/app/customize-form?doc_type=Grievance", "1-customize-form", ".form-layout")
-		page.wait_for_selector("[data-fieldname='doc_type'] input")
-		# Customize Form's own "Add custom field" path: the Custom Field form it links to.
-		self.visit(page, "/app/custom-field/new", "2-new-custom-field", "[data-fieldname='dt'] input")
-		page.locator("[data-fieldname='dt'] input").fill("Grievance")
-		page.keyboard.press("Escape")
-		page.locator("[data-fieldname='label'] input").fill(label)
-		page.locator("[data-fieldname='fieldtype'] select").select_option("Data")
-		page.keyboard.press("Control+s")
-		page.wait_for_selector(f".title-text:has-text('Grievance-{fieldname}')")
-		self.shot(page, "3-saved")
-		case = self.cases["T Cabang Bogor"]
-		self.visit(page, f"/app/grievance/{case}", "4-grievance-form", f"[data-fieldname='{fieldname}']")
-		self.assertIn(label, page.locator(f"[data-fieldname='{fieldname}']").first.inner_text())
+		self.visit(
+			page,
+			"/app/customize-form?doc_type=Grievance",
+			"1-customize-form",
+			".form-builder-container .add-field-btn",
+		)
+		# The form builder: "Add field" under the first field, type Data, its label in the sidebar, Update.
+		page.locator(".form-builder-container .add-field-btn:visible").first.click()
+		page.locator("#autocomplete-area .autocomplete:visible .combo-box-option").filter(
+			has_text=re.compile("^Data$")
+		).first.click()
+		page.locator(".form-builder-container [data-fieldname='label'] input:visible").fill(label)
+		self.shot(page, "2-new-field")
+		with page.expect_response(
+			lambda response: "save_customization" in (response.request.post_data or "") + response.url
+		) as saved:
+			page.locator(".page-actions button:visible", has_text="Update").first.click()
+		self.assertEqual(saved.value.status, 200, saved.value.text())
+		page.wait_for_load_state("networkidle")
+		self.shot(page, "3-updated")
+		frappe.db.rollback()  # a fresh snapshot: the server saved the field
+		fieldname = frappe.db.get_value("Custom Field", {"dt": "Grievance", "label": label}, "fieldname")
+		self.assertTrue(fieldname, "no Custom Field was saved")
+		self.assertTrue(frappe.db.has_column("Grievance", fieldname))
 
-	def drop_custom_field(self, fieldname):
+		case = self.cases["T Cabang Bogor"]
+		field = f".form-layout [data-fieldname='{fieldname}']"
+		self.visit(page, f"/app/grievance/{case}", "4-grievance-form", field)
+		self.assertIn(label, page.locator(field).first.inner_text())
+
+	def test_the_workflow_form_opens(self):
+		page = self.desk("Administrator", frappe.conf.get("admin_password") or "admin")
+		self.visit(page, f"/app/workflow/{quote('Grievance Lifecycle')}", "1-workflow", ".form-layout")
+		page.locator(".title-text-form:visible", has_text="Grievance Lifecycle").wait_for()
+		# The grid shows a page of 50 of the lifecycle's transitions; the first is the first saved.
+		rows = page.locator("[data-fieldname='transitions'] .grid-body .rows > .grid-row")
+		rows.first.scroll_into_view_if_needed()
+		workflow = frappe.get_doc("Workflow", "Grievance Lifecycle")
+		self.assertEqual(rows.count(), min(len(workflow.transitions), 50))
+		first = workflow.transitions[0]
+		self.assertIn(first.action, rows.first.inner_text())
+		self.assertIn(first.state, rows.first.inner_text())
+		self.shot(page, "2-transitions")
+
+	def drop_custom_fields(self):
 		frappe.db.rollback()
-		name = frappe.db.get_value("Custom Field", {"dt": "Grievance", "fieldname": fieldname})
-		if name:
+		for name in frappe.get_all(
+			"Custom Field", {"dt": "Grievance", "label": ["like", "Desk Probe%"]}, pluck="name"
+		):
 			frappe.delete_doc("Custom Field", name, force=True)
-			frappe.db.commit()
+		frappe.db.commit()
 
 
 if __name__ == "__main__":
