@@ -77,6 +77,9 @@ class DeskTestCase(IntegrationTestCase):
 		page.allowed = []  # patterns of errors a step expects (a refusal it provokes)
 		page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
 		page.on("pageerror", lambda error: page.errors.append(f"uncaught: {error}"))
+		# No socket.io server runs beside the embedded runtime: the Desk must not keep asking for one.
+		page.realtime = []
+		page.on("request", lambda request: "/socket.io" in request.url and page.realtime.append(request.url))
 		login = context.request.post(f"{server_url()}/api/method/login", data={"usr": user, "pwd": password})
 		self.assertEqual(login.status, 200, login.text())
 		self.pages.append(page)
@@ -94,6 +97,7 @@ class DeskTestCase(IntegrationTestCase):
 			error for error in page.errors if not any(re.search(allowed, error) for allowed in page.allowed)
 		]
 		self.assertEqual(unexpected, [], f"errors on the page at step {step}")
+		self.assertEqual(page.realtime, [], f"realtime requests at step {step}")
 
 	def open_action(self, page, action: str):
 		page.locator(".page-actions .actions-btn-group > button:visible").first.click()
@@ -219,6 +223,45 @@ class TestOfficialsDesk(DeskTestCase):
 			page.mouse.up()
 		page.wait_for_load_state("networkidle")
 		return answer.value
+
+	def test_the_list_views_and_reports_an_official_works_with(self):
+		page = self.desk(BRANCH)
+		self.visit(page, "/app/grievance?status=Open", "1-list", ".list-row-container")
+		# The standard filters, a filter applied through the Filter popover, and the views menu.
+		page.locator("[data-fieldname='severity'] select:visible").select_option("Medium")
+		page.wait_for_load_state("networkidle")
+		filter_button = page.locator("button.filter-button:visible").first
+		filter_button.click()
+		page.locator(".filter-popover.show").wait_for()
+		self.shot(page, "2-list-filters")
+		filter_button.click()  # closes the popover
+		page.locator(".filter-popover.show").wait_for(state="detached")
+		page.locator("button:visible", has_text="List View").first.click()
+		views = page.locator(".dropdown-menu.show .dropdown-item").all_inner_texts()
+		self.assertTrue({"Report View", "Kanban View"} <= {view.strip() for view in views}, views)
+		self.shot(page, "3-views-menu")
+		page.keyboard.press("Escape")
+
+		self.visit(page, "/app/grievance/view/report?status=Open", "4-report-view", ".dt-scrollable .dt-row")
+		self.visit(
+			page,
+			f"/app/query-report/{quote('Grievance Summary')}",
+			"5-query-report",
+			".report-wrapper .dt-scrollable .dt-row",
+		)
+		self.assertIn("T Cabang Bogor", page.locator(".report-wrapper").inner_text())
+		self.assertNotIn("T Cabang Riau", page.locator(".report-wrapper").inner_text())
+
+	def test_the_desk_runs_without_a_realtime_server_and_does_not_keep_asking_for_one(self):
+		page = self.desk(BRANCH)
+		self.visit(page, "/app/grievance", "1-list", ".list-row-container")
+		self.assertTrue(page.evaluate("frappe.boot.disable_async"))
+		self.assertTrue(page.evaluate("frappe.realtime.disabled"))
+		page.wait_for_timeout(3000)  # socket.io's client would have retried by now
+		page.reload()
+		page.wait_for_selector(".list-row-container", state="visible")
+		page.wait_for_timeout(2000)
+		self.shot(page, "2-after-idle")  # asserts no /socket.io request and no console error
 
 	def test_a_custodian_sees_the_reporter_and_another_official_does_not(self):
 		ensure_user(CUSTODIAN, "Branch Official", "T Cabang Bogor")
