@@ -257,10 +257,10 @@ class TestOfficialsDesk(DeskTestCase):
 		self.visit(page, "/app/grievance", "1-list", ".list-row-container")
 		self.assertTrue(page.evaluate("frappe.boot.disable_async"))
 		self.assertTrue(page.evaluate("frappe.realtime.disabled"))
-		page.wait_for_timeout(3000)  # socket.io's client would have retried by now
+		page.wait_for_timeout(2000)  # socket.io's client connects at once and retries within a second
 		page.reload()
 		page.wait_for_selector(".list-row-container", state="visible")
-		page.wait_for_timeout(2000)
+		page.wait_for_timeout(1000)
 		self.shot(page, "2-after-idle")  # asserts no /socket.io request and no console error
 
 	def test_a_custodian_sees_the_reporter_and_another_official_does_not(self):
