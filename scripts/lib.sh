@@ -198,6 +198,8 @@ link_desk_assets() {
 		# Templates name the logo and favicon monoframe-*.svg; the files are frappe-*.
 		case "$(basename "$image")" in frappe-*) ln -s "$image" "$assets/monoframe/images/monoframe-$(basename "$image" | cut -d- -f2-)" ;; esac
 	done
+	# Some of the fork's templates still say /assets/frappe/... (the grid's empty-state image, for one).
+	ln -s monoframe "$assets/frappe"
 	# Each app's public folder at /assets/<app>/, as bench links them.
 	ln -s "$REPO_ROOT/unioncase/public" "$assets/unioncase"
 }

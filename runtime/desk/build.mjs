@@ -98,6 +98,37 @@ const renameResolver = {
 	},
 };
 
+// Fork sources that do not run as they are, rewritten into OUT/source-fixes (the originals stay untouched).
+// FieldProperties.vue (Customize Form's field sidebar) writes `df.options = [new array]` into the reactive
+// docfields while its computed reads them: Vue re-renders it forever and the page hangs as soon as a Data
+// field is selected. Working on copies of the docfields (what it reads stays as it was) ends the loop.
+const SOURCE_FIXES = {
+	"form_builder/components/FieldProperties.vue": [
+		["store.get_docfields.filter((df) => {", "store.get_docfields.map((df) => ({ ...df })).filter((df) => {"],
+	],
+};
+const sourceFixes = {
+	name: "source-fixes",
+	setup(build) {
+		build.onResolve({ filter: /FieldProperties\.vue$/ }, (a) => {
+			const original = path.resolve(a.resolveDir, a.path);
+			const key = Object.keys(SOURCE_FIXES).find((name) => original.endsWith(`/js/${name}`));
+			if (!key) return undefined;
+			let source = fs.readFileSync(original, "utf-8");
+			for (const [from, to] of SOURCE_FIXES[key]) {
+				if (!source.includes(from)) throw new Error(`source fix for ${key} no longer applies: ${from}`);
+				source = source.replace(from, to);
+			}
+			// its relative imports point where the original lies
+			source = source.replace(/from "(\.\.?\/[^"]+)"/g, (_, rel) => `from "${path.resolve(path.dirname(original), rel)}"`);
+			const fixed = path.join(OUT, "source-fixes", key);
+			fs.mkdirSync(path.dirname(fixed), { recursive: true });
+			fs.writeFileSync(fixed, source);
+			return { path: fixed };
+		});
+	},
+};
+
 // `import "./x.html"` registers the file as a template string, as Frappe's own build does.
 const htmlTemplates = {
 	name: "html-templates",
@@ -202,6 +233,16 @@ const common = {
 	},
 };
 
+const VUE_GLOBALS_FOOTER = `if (window.monoframe) window.frappe = window.monoframe;
+if (window.SetVueGlobals && !window.SetVueGlobals.frappe_alias) {
+	const setVueGlobals = window.SetVueGlobals;
+	window.SetVueGlobals = (app) => {
+		setVueGlobals(app);
+		app.config.globalProperties.frappe = window.monoframe;
+	};
+	window.SetVueGlobals.frappe_alias = true;
+}`;
+
 function manifestEntries(metafile, kind, manifest) {
 	for (const [output, info] of Object.entries(metafile.outputs)) {
 		if (!info.entryPoint || output.endsWith(".map")) continue;
@@ -236,9 +277,13 @@ try {
 		entryPoints: entries([".bundle.js"]),
 		outdir: path.join(OUT, "monoframe", "dist", "js"),
 		format: "iife",
-		// The runtime defines only `monoframe`; every Frappe app (this one too) calls `frappe.`.
-		footer: { js: "if (window.monoframe) window.frappe = window.monoframe;" },
-		plugins: [renameResolver, htmlTemplates, vuePlugin({ preprocessorOptions: VUE_STYLE_OPTIONS }), sassPlugin],
+		// The runtime defines only `monoframe`; every Frappe app (this one too) calls `frappe.`. The fork's
+		// rename skipped the Vue templates (Customize Form's form builder says `frappe.utils.icon(...)`),
+		// which see only the app's globalProperties: SetVueGlobals (libs.bundle) gives them `frappe` too.
+		footer: { js: VUE_GLOBALS_FOOTER },
+		// Vue components' styles go into their bundle and into <head> when it runs, as Frappe's build does:
+		// the Desk loads only `form_builder.bundle.js` (Customize Form), never a CSS file beside it.
+		plugins: [sourceFixes, renameResolver, htmlTemplates, vuePlugin({ preprocessorOptions: VUE_STYLE_OPTIONS, cssInline: true }), sassPlugin],
 	});
 	manifestEntries(js.metafile, "js", manifest);
 } catch (error) {

@@ -95,9 +95,35 @@ def patch_utils(utils):
 	utils.get_assets_json = get_assets_json
 
 
+def patch_typing_validations(typing_validations):
+	original_transform = typing_validations.transform_parameter_types
+	resolved = set()
+
+	def transform_parameter_types(func, args, kwargs):
+		# Frappe converts a whitelisted method's arguments to their annotated types (the Desk sends
+		# `ignore_user_permissions=0` as the string "0"). The fork added `from __future__ import
+		# annotations` to 815 modules, so every annotation is a string, which the check skips: "0" stayed
+		# truthy and every Link field the Desk validates (Customize Form's document type, a case's
+		# category) was refused with "does not allow ignoring user permissions". Resolve the fork's own
+		# annotations once, as they are in Frappe; any name that does not resolve stays skipped.
+		if func not in resolved and getattr(func, "__module__", "").startswith("monoframe"):
+			resolved.add(func)
+			annotations = getattr(func, "__annotations__", None) or {}
+			for name, annotation in list(annotations.items()):
+				if isinstance(annotation, str):
+					try:
+						annotations[name] = eval(annotation, func.__globals__)  # the fork's own annotations
+					except Exception:
+						pass  # left as a string: not checked, as before
+		return original_transform(func, args, kwargs)
+
+	typing_validations.transform_parameter_types = transform_parameter_types
+
+
 MODULE_PATCHES = {
 	"monoframe": patch_monoframe,
 	"monoframe.client": patch_client,
 	"monoframe.sessions": patch_sessions,
 	"monoframe.utils": patch_utils,
+	"monoframe.utils.typing_validations": patch_typing_validations,
 }

@@ -229,6 +229,7 @@ def checked_selection(doctype: str | None, fields) -> list | None:
 		hidden = False
 		# v16's aggregate fields are {"COUNT": "*", "as": "total"} (compat.aggregate)
 		expression = [v for k, v in field.items() if k != "as"] if isinstance(field, dict) else field
+		expression = report_view_column(expression) or expression
 		for table, fieldname in expression_references(expression):
 			hidden = resolve(doctype, table, fieldname, "fields") or hidden
 		if not hidden:
@@ -236,6 +237,15 @@ def checked_selection(doctype: str | None, fields) -> list | None:
 	if len(kept) == len(fields):
 		return None
 	return kept or ["name"]
+
+
+def report_view_column(field) -> str | None:
+	"""The report view's column as its user settings save it, [fieldname, doctype]: `tabDocType`.fieldname."""
+	if isinstance(field, list | tuple) and len(field) == 2 and all(isinstance(part, str) for part in field):
+		fieldname, doctype = field
+		if doctype in checked_doctypes() and "`" not in fieldname + doctype:
+			return f"`tab{doctype}`.`{fieldname}`"
+	return None
 
 
 def check_reference(doctype: str | None, table: str | None, fieldname: str, key: str):

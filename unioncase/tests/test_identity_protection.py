@@ -589,6 +589,26 @@ class TestSavedConfigurations(CustodiansTestCase):
 				frappe.get_doc(values).insert(ignore_permissions=True)
 				frappe.db.rollback()
 
+	def test_the_report_views_saved_columns_pass_the_guard(self):
+		# The report view saves its columns as [fieldname, doctype] pairs with every change of view.
+		session = RestSession(OFFICIAL)
+
+		def save(columns):
+			settings = {"Report": {"fields": columns, "filters": [["Grievance", "status", "=", "Open"]]}}
+			return session.post(
+				"/api/method/frappe.model.utils.user_settings.save",
+				doctype="Grievance",
+				user_settings=json.dumps(settings),
+			)
+
+		response = save([["name", "Grievance"], ["subject", "Grievance"], ["severity", "Grievance"]])
+		self.assertEqual(response.status_code, 200, response.text[:300])
+		saved = frappe.parse_json(response.json()["message"])
+		self.assertEqual(saved["Report"]["fields"][1], ["subject", "Grievance"])
+		response = save([["name", "Grievance"], ["no_such_field", "Grievance"]])  # still fails closed
+		self.assertEqual(response.status_code, 417, response.text[:300])
+		self.assertIn("no_such_field", response.text)
+
 
 class TestDeskMasking(IntegrationTestCase):
 	@unittest.skipUnless(shutil.which("node"), "node is not installed")

@@ -18,6 +18,7 @@ CLOSED, RESOLVED = "Closed", "Resolved"
 def apply_stage_change(doc):
 	before = doc.get_doc_before_save()
 	transition = applied_transition(doc, before)
+	refuse_unknown_move(doc, before, transition)
 	if transition:
 		escalation.refuse_self_approval(doc, before, transition)
 		escalation.move_ownership(doc, before, transition)
@@ -41,6 +42,35 @@ def applied_transition(doc, before):
 	candidates = [t for t in get_transitions(before) if t.next_state == doc.workflow_state]
 	returns = [t for t in candidates if t.action == escalation.RETURN_ACTION]
 	return (returns or candidates or [None])[0]
+
+
+def refuse_unknown_move(doc, before, transition):
+	"""A stage saved directly (kanban, REST) that no transition of this user allows: say which moves are.
+
+	Frappe refuses it after validate with "Workflow State transition not allowed"; this names the case,
+	its owner and the stages it can go to, on every version.
+	"""
+	from frappe.model.workflow import WorkflowPermissionError, get_transitions, get_workflow_name
+
+	if transition or not before or not before.get("workflow_state") or not doc.workflow_state:
+		return
+	if before.workflow_state == doc.workflow_state or not get_workflow_name(doc.doctype):
+		return
+	allowed = sorted({_(t.next_state) for t in get_transitions(before)})
+	frappe.throw(
+		_(
+			"You cannot move {0} from {1} to {2}: it is owned by {3} ({4}). From {1} you may move it to: {5}."
+		).format(
+			frappe.bold(doc.name),
+			frappe.bold(_(before.workflow_state)),
+			frappe.bold(_(doc.workflow_state)),
+			frappe.bold(before.owning_union),
+			_(before.owning_level or ""),
+			", ".join(allowed) or _("no other stage"),
+		),
+		WorkflowPermissionError,
+		title=_("Move not allowed"),
+	)
 
 
 def sync_status(doc):

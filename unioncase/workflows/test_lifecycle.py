@@ -148,9 +148,15 @@ class TestLifecycle(IntegrationTestCase):
 		frappe.set_user(PUK_OFFICIAL)
 		update_order_for_single_card(board.name, case.name, "Received", "Verified", 0, 0)
 		self.assertEqual(frappe.db.get_value("Grievance", case.name, "workflow_state"), "Verified")
+		frappe.clear_messages()
 		with self.assertRaises(frappe.ValidationError):  # a card cannot skip the workflow
 			update_order_for_single_card(board.name, case.name, "Verified", "Resolved", 0, 0)
 		frappe.set_user("Administrator")
+		# The app's message (not Frappe's "transition not allowed"): the case, its owner, where it may go.
+		message = re.sub(r"<[^>]+>", "", frappe.message_log[-1]["message"])
+		self.assertIn(f"You cannot move {case.name} from Verified to Resolved: it is owned by {PUK}", message)
+		self.assertIn("From Verified you may move it to:", message)
+		self.assertIn("Under Investigation", message)
 		self.assertEqual(
 			frappe.db.get_value("Grievance", case.name, ["workflow_state", "status"]), ("Verified", "Open")
 		)
