@@ -163,8 +163,20 @@ def erase(
 			replacements.pop(form, None)
 	replacements = dict(sorted(replacements.items(), key=lambda item: -len(item[0])))
 	counts = copies.forget_values(replacements)
-	frappe.clear_cache()  # cached documents and user data held the old values
+	forget_cached(members, cases, [*emails, anonymised_email])
 	return {"run_id": run_id, "members": members, "cases": cases, "copies": counts}
+
+
+def forget_cached(members: list[str], cases: list[str], users: list[str | None]):
+	"""Cached documents and user data (Redis) held the old values."""
+	for doctype, names in ((MEMBER, members), (GRIEVANCE, cases)):
+		for name in names:
+			frappe.clear_document_cache(doctype, name)
+	for user in filter(None, users):
+		frappe.clear_document_cache("User", user)
+		for contact in frappe.get_all("Contact", filters={"email_id": user}, pluck="name"):
+			frappe.clear_document_cache("Contact", contact)
+		frappe.clear_cache(user=user)
 
 
 def member_identity(member: str) -> list[str]:
