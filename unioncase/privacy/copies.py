@@ -46,9 +46,20 @@ def forms(value: str) -> set[str]:
 		variants.add(json.dumps(variant)[1:-1])
 		variants.add(json.dumps(variant, ensure_ascii=False)[1:-1])
 	digits = re.sub(r"\D", "", value)
-	if len(digits) >= 8 and re.fullmatch(r"[\d\s()+\-.]+", value):  # a phone number, also as digits
-		variants.update({digits, f"+{digits}", "62" + digits[1:] if digits.startswith("0") else digits})
+	if len(digits) >= 8 and re.fullmatch(r"[\d\s()+\-.]+", value):
+		variants.update(phone_forms(digits))
 	return {variant for variant in variants if variant}
+
+
+def phone_forms(digits: str) -> set[str]:
+	"""A phone number as people write it: 0813-1234-5678, 0813 1234 5678, +62 813-1234-5678, 6281312345678."""
+	national = digits[1:] if digits.startswith("0") else digits[2:] if digits.startswith("62") else digits
+	forms = {digits, f"+{digits}", f"0{national}", f"62{national}", f"+62{national}"}
+	head, middle, tail = national[:3], national[3:7], national[7:]
+	for separator in ("-", " ", "."):
+		grouped = separator.join(part for part in (head, middle, tail) if part)
+		forms.update({f"0{grouped}", f"+62 {grouped}", f"+62{separator}{grouped}", f"62{separator}{grouped}"})
+	return forms
 
 
 def needles(values, replacement: str, minimum: int = MIN_NEEDLE) -> dict[str, str]:
@@ -71,6 +82,28 @@ def forget_references(doctype: str, name: str, with_text: bool, identity: dict[s
 		for copy, (doctype_field, name_field) in COPIES["by_reference"].items():
 			filters = {doctype_field: doctype, name_field: name}
 			replace_in(copy, COPIES["scrub_by_value"].get(copy, ()), identity or {}, filters)
+		# an email about the document to or naming the worker would still tie them to it
+		emails = rows_holding(
+			"Email Queue",
+			COPIES["delete_by_value"]["Email Queue"],
+			identity or {},
+			{"reference_doctype": doctype, "reference_name": name},
+		)
+		recipients = frappe.get_all(
+			"Email Queue Recipient",
+			filters={"recipient": ["in", list(identity or {}) or [""]]},
+			pluck="parent",
+		)
+		referring = frappe.get_all(
+			"Email Queue",
+			filters={
+				"name": ["in", recipients or [""]],
+				"reference_doctype": doctype,
+				"reference_name": name,
+			},
+			pluck="name",
+		)
+		delete_emails(sorted({*emails, *referring}))
 		return
 	emails = frappe.get_all(
 		"Email Queue", filters={"reference_doctype": doctype, "reference_name": name}, pluck="name"
@@ -172,14 +205,24 @@ def where_holding(columns: list[str], replacements: dict[str, str]) -> tuple[str
 	return " or ".join(conditions), values
 
 
-def rows_holding(doctype: str, columns, replacements: dict[str, str]) -> list:
+def rows_holding(doctype: str, columns, replacements: dict[str, str], filters: dict | None = None) -> list:
 	table, columns = table_columns(doctype, columns)
-	if not columns:
+	if not columns or not replacements:
 		return []
 	where, values = where_holding(columns, replacements)
+	where = f"({where}){scope(filters, values)}"
 	if doctype == GLOBAL_SEARCH:
 		return frappe.db.sql(f"select doctype, name from `{table}` where {where}", values)
 	return [row[0] for row in frappe.db.sql(f"select name from `{table}` where {where}", values)]
+
+
+def scope(filters: dict | None, values: dict) -> str:
+	"""`and field = value` for each filter, its values added to `values`."""
+	condition = ""
+	for number, (field, value) in enumerate((filters or {}).items()):
+		values[f"f{number}"] = value
+		condition += f" and `{field}` = %(f{number})s"
+	return condition
 
 
 def replace_in(doctype: str, columns, replacements: dict[str, str], filters: dict | None = None) -> int:
@@ -195,11 +238,9 @@ def replace_in(doctype: str, columns, replacements: dict[str, str], filters: dic
 			values[f"r{number}"], values[f"s{number}"] = needle, replacement
 			expression = f"replace({expression}, %(r{number})s, %(s{number})s)"
 		assignments.append(f"`{column}` = {expression}")
-	scope = ""
-	for number, (field, value) in enumerate((filters or {}).items()):
-		values[f"f{number}"] = value
-		scope += f" and `{field}` = %(f{number})s"
-	frappe.db.sql(f"update `{table}` set {', '.join(assignments)} where ({where}){scope}", values)
+	frappe.db.sql(
+		f"update `{table}` set {', '.join(assignments)} where ({where}){scope(filters, values)}", values
+	)
 	return frappe.db._cursor.rowcount if getattr(frappe.db, "_cursor", None) else 0
 
 

@@ -131,7 +131,9 @@ def erase_member(member: str) -> dict:
 			title=_("Not permitted"),
 		)
 	email = frappe.db.get_value(MEMBER, member, "email")
-	result = erase([member], [email] if email else [], None)
+	# a website login of that email stays (its own deletion request erases it): its address is not rewritten
+	keep_email = bool(email) and bool(frappe.db.exists("User", email))
+	result = erase([member], [email] if email else [], None, placeholders=[email] if keep_email else ())
 	return {"members": result["members"], "cases": result["cases"], "run_id": result["run_id"]}
 
 

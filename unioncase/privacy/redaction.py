@@ -75,10 +75,12 @@ def redact_case(
 	delete_comments: bool = True,
 	delete_attachments: bool = True,
 	withdrawn_on=None,
+	reporter_identity=(),
 ) -> str:
-	"""Redact one case; returns the log entry's name. `withdrawn_on` marks a consent withdrawal."""
+	"""Redact one case; returns the log entry's name. `withdrawn_on` marks a consent withdrawal;
+	`reporter_identity` is what else names the reporter (a member's own fields)."""
 	marker = redaction_marker()
-	identity = copies.needles(case_identity(name), marker)
+	identity = copies.needles([*case_identity(name), *reporter_identity], marker)
 	values = dict.fromkeys(IDENTITY_FIELDS[GRIEVANCE])
 	if case_text:
 		values.update(dict.fromkeys(CASE_TEXT_FIELDS, marker))
@@ -199,6 +201,8 @@ def redact_member_cases(member: str, rule: str, run_id: str | None = None, withd
 	"""Redact the member's identity from every case they reported; on erasure, the case text too."""
 	erasure = rule == DELETION_REQUEST
 	cases = cases_reported_by(members=[member])
+	values = frappe.db.get_value(MEMBER, member, IDENTITY_FIELDS[MEMBER], as_dict=True) or {}
+	reporter_identity = [str(value) for field, value in values.items() if value and field != "date_of_birth"]
 	for case in cases:
 		redact_case(
 			case,
@@ -208,6 +212,7 @@ def redact_member_cases(member: str, rule: str, run_id: str | None = None, withd
 			delete_comments=erasure,
 			delete_attachments=erasure,
 			withdrawn_on=withdrawn_on,
+			reporter_identity=reporter_identity,
 		)
 	return len(cases)
 

@@ -343,6 +343,7 @@ class TestPrivacyAudit(IntegrationTestCase):
 		cases = [make_case(member.name), make_case(member.name, is_confidential=1)]
 		for case in cases:
 			case.add_comment("Comment", f"Anggota {member.name} hadir")  # no identity: stays
+			case.add_comment("Comment", f"Menelepon {self.worker.full_name} di {self.worker.phone}")
 		frappe.set_user(CUSTODIAN)
 		withdraw_consent(member.name)
 		frappe.set_user("Administrator")
@@ -360,6 +361,25 @@ class TestPrivacyAudit(IntegrationTestCase):
 				else:
 					self.assertEqual(table, "tabUnion Member", rows)
 		self.assertEqual((found["files"], found["redis"]), ({}, {}))
+		comments = frappe.get_all(
+			"Comment",
+			filters={"reference_name": ["in", [case.name for case in cases]], "comment_type": "Comment"},
+			pluck="content",
+		)
+		self.assertEqual(len(comments), 4)  # the open cases' notes stay, without the worker in them
+		self.assertEqual(sum(f"Anggota {member.name} hadir" in comment for comment in comments), 2)
+
+	def test_a_failed_jobs_metadata_is_stored_without_the_worker(self):
+		self.fail_a_job(self.worker.email)
+		metadata = frappe.get_all(
+			"Error Log",
+			filters={"method": "create_contact"},
+			pluck="metadata",
+			order_by="creation desc",
+			limit=1,
+		)[0]
+		self.assertIn("background_job", metadata)
+		self.assertNotIn(self.worker.token, metadata)  # email, first name and username all carry it
 
 	def test_an_anonymous_report_keeps_no_identity_anywhere(self):
 		worker = self.worker
