@@ -158,13 +158,15 @@ def redis_lrem(key: str, value) -> int:
 	return frappe.cache.lrem(key, 0, value) or 0
 
 
-def forget_values(replacements: dict[str, str]) -> dict:
-	"""Erasure: every copy column of copies.json, the search index and its queue, by value."""
+def forget_values(replacements: dict[str, str], skip=()) -> dict:
+	"""Erasure: every copy column of copies.json (but `skip`), the search index and its queue, by value."""
 	if not replacements:
 		return {}
+	replacements = dict(sorted(replacements.items(), key=lambda item: -len(item[0])))
 	counts = {}
 	for copy, columns in COPIES["scrub_by_value"].items():
-		counts[copy] = replace_in(copy, columns, replacements)
+		if copy not in skip:
+			counts[copy] = replace_in(copy, columns, replacements)
 	emails = set()
 	for copy, columns in COPIES["delete_by_value"].items():
 		rows = rows_holding(copy, columns, replacements)

@@ -157,14 +157,19 @@ def erase(
 	for member in members:
 		redact_member(member, DELETION_REQUEST, run_id)
 	replacements = copies.needles(identity, marker)
-	replacements.update(copies.needles(text, marker, minimum=copies.MIN_TEXT))
 	for email in emails:  # as Frappe renames the user: to the request's anonymous address
 		replacements.update(dict.fromkeys(copies.forms(email), anonymised_email or marker))
-	for placeholder in (*placeholders, marker):
-		for form in copies.forms(placeholder):
-			replacements.pop(form, None)
-	replacements = dict(sorted(replacements.items(), key=lambda item: -len(item[0])))
+	# the cases' text: its own history is scrubbed already; another case's history may hold the same words
+	text_replacements = copies.needles(text, marker, minimum=copies.MIN_TEXT)
+	for found in (replacements, text_replacements):
+		for placeholder in (*placeholders, marker):
+			for form in copies.forms(placeholder):
+				found.pop(form, None)
+	text_replacements = {
+		needle: value for needle, value in text_replacements.items() if needle not in replacements
+	}
 	counts = copies.forget_values(replacements)
+	copies.forget_values(text_replacements, skip=("Version",))
 	forget_cached(members, cases, [*emails, anonymised_email])
 	return {"run_id": run_id, "members": members, "cases": cases, "copies": counts}
 
