@@ -26,10 +26,14 @@ PROTECTED_DOCTYPES = tuple(IDENTITY_FIELDS)
 SEALED_DOCTYPE = "Confidential Identity"
 # What a Version keeps of a changed identity field: that it changed, not from what to what.
 VERSION_MARKER = "***"
+# A website user's own names, as a failed job's arguments or a request's form show them.
+USER_NAME_KEYS = ("first_name", "middle_name", "last_name", "username", "mobile_no", "sender_full_name")
 # `reporter_name': 'Siti'` or `full_name = "Siti"`: an identity value named in a trace
 IDENTITY_VALUE_IN_TEXT = re.compile(
 	r"(?P<key>\b(?:{})\b['\"]?\s*[:=]\s*)(?P<quote>['\"])(?:(?!(?P=quote)).)*(?P=quote)".format(
-		"|".join(sorted({field for fields in IDENTITY_FIELDS.values() for field in fields}))
+		"|".join(
+			sorted({field for fields in IDENTITY_FIELDS.values() for field in fields} | set(USER_NAME_KEYS))
+		)
 	)
 )
 # DocField properties an admin could change to expose an identity field.
@@ -174,9 +178,10 @@ def move_to_private_files(doc):
 
 
 def scrub_error_log(doc, method=None):
-	"""Error Log before_insert: phone numbers and emails in a trace are masked, and identity values
-	shown by name (a dict or a local variable in a trace with context) are hidden, before it is stored."""
-	for field in ("error", "method"):
+	"""Error Log before_insert: phone numbers and emails in a trace and in its metadata (a failed job's
+	arguments, a request's form) are masked, and identity values shown by name (a dict or a local
+	variable in a trace with context, a user's names) are hidden, before it is stored."""
+	for field in ("error", "method", "metadata"):
 		if doc.get(field):
 			text = IDENTITY_VALUE_IN_TEXT.sub(rf"\g<key>\g<quote>{VERSION_MARKER}\g<quote>", doc.get(field))
 			doc.set(field, mask_contacts_in_text(text))

@@ -7,6 +7,7 @@ import frappe
 
 from unioncase.privacy.consent import make_default_consent_texts
 from unioncase.privacy.identity import IDENTITY_ROLE
+from unioncase.privacy.logs import apply_log_clearing
 from unioncase.workflows.deadlines import make_default_deadline_records
 from unioncase.workflows.install import install_lifecycle
 
@@ -20,6 +21,7 @@ def after_install():
 	install_lifecycle()
 	make_default_deadline_records()
 	make_identity_role()
+	apply_log_clearing()
 
 
 def make_identity_role():

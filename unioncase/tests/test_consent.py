@@ -1,5 +1,6 @@
 """Consent is recorded with its text version and time on every intake path, and a member can withdraw it."""
 
+import datetime
 import json
 
 import frappe
@@ -165,7 +166,13 @@ class TestConsent(IntegrationTestCase):
 			case.reload()
 			with self.subTest(case=case.name):
 				self.assertIsNone(case.member)
-				self.assertTrue(case.consent_withdrawn_on)
+				# no time on the case to match against the member's withdrawal
+				self.assertEqual(
+					(case.consent_given, case.consent_given_on, case.consent_withdrawn_on), (0, None, None)
+				)
+				self.assertTrue(
+					frappe.db.exists("Withdrawn Reporter", {"member": member.name, "grievance": case.name})
+				)
 				self.assertIsNone(case.redacted_on)  # retention still clears the case text later
 				self.assertEqual(case.severity, closed_case.severity if case is closed_case else "Critical")
 				self.assertEqual(
@@ -184,6 +191,31 @@ class TestConsent(IntegrationTestCase):
 		case = frappe.get_doc("Grievance", open_case.name)
 		case.description = "Still being handled."
 		case.save()  # a case without identity saves without consent
+
+	def test_nothing_an_official_reads_ties_a_withdrawn_case_to_its_member(self):
+		member = make_member()
+		cases = {make_case(member.name).name, make_case(member.name, severity="Low").name}
+		frappe.set_user(self.custodian)
+		withdraw_consent(member.name)
+		frappe.set_user(IN_SCOPE)  # an official of the member's and the cases' branch
+		member_row = frappe.get_list("Union Member", filters={"name": member.name}, fields=["*"])[0]
+		self.assertTrue(member_row.consent_withdrawn_on)
+		member_times = {str(member_row.consent_withdrawn_on)}  # to the microsecond, as it was matched
+		case_rows = frappe.get_list("Grievance", filters={"name": ["in", list(cases)]}, fields=["*"])
+		self.assertEqual({row.name for row in case_rows}, cases)
+		for row in case_rows:
+			with self.subTest(case=row.name):
+				case_times = {
+					str(value)
+					for value in row.values()
+					if isinstance(value, datetime.datetime | datetime.date)
+				}
+				self.assertFalse(member_times & case_times, member_times & case_times)
+				self.assertEqual((row.consent_given, row.consent_withdrawn_on), (0, None))
+				# the case says nothing of who it was: no member, no consent given at some time
+				self.assertEqual((row.member, row.consent_given_on), (None, None))
+		with self.assertRaises(frappe.PermissionError):  # the kept link is read by no role
+			frappe.get_list("Withdrawn Reporter", filters={"member": member.name})
 
 	def test_a_member_can_withdraw_their_own_consent(self):
 		email = f"worker-{frappe.generate_hash(length=6)}@example.org"

@@ -3,6 +3,10 @@
 
 from frappe.model.document import Document
 
+from unioncase.privacy.logs import on_privacy_settings_update
+
 
 class PrivacySettings(Document):
-	pass
+	def on_update(self):
+		# the logs that can quote a case are cleared no later than the case text is
+		on_privacy_settings_update(self)

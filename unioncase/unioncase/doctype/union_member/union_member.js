@@ -17,5 +17,26 @@ frappe.ui.form.on("Union Member", {
 				);
 			});
 		}
+		const may_erase =
+			(frm.perm[1] && frm.perm[1].write) ||
+			frappe.user.has_role(["Union Administrator", "System Manager"]);
+		if (!frm.is_new() && !frm.doc.redacted_on && may_erase) {
+			// Identity Custodians (permission level 1) and admins; the server checks scope again
+			frm.add_custom_button(__("Erase Personal Data"), () => {
+				frappe.confirm(
+					__(
+						"The member's identity, every case they reported and every copy of them will be erased. This cannot be undone. Continue?"
+					),
+					() =>
+						frappe
+							.call({
+								method: "unioncase.privacy.erasure.erase_member",
+								args: { member: frm.doc.name },
+								freeze: true,
+							})
+							.then(() => frm.reload_doc())
+				);
+			});
+		}
 	},
 });
