@@ -83,6 +83,8 @@ doc_events = {
 		"after_delete": "unioncase.workflows.assignment.on_user_permission_change",
 	},
 	"ToDo": {"validate": "unioncase.workflows.assignment.validate_todo_scope"},
+	# Frappe grants a shared document whatever has_permission says: no share around the hierarchy.
+	"DocShare": {"validate": "unioncase.hierarchy.permissions.refuse_share_outside_scope"},
 	# Frappe's personal-data requests, completed for UnionCase's records (unioncase.privacy.erasure).
 	"Personal Data Deletion Request": {
 		"on_change": "unioncase.privacy.erasure.on_deletion_request_change",
