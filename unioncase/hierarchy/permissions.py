@@ -6,12 +6,11 @@ meets it, and for a write also whether the placement the document is being given
 document only from inside their scope to inside it. Frappe's own User Permission condition stays in
 place beside it for members and unions.
 
-Frappe grants a shared document even when this hook refuses it, so a share is refused when its user is
-outside the document's scope (`refuse_share_outside_scope`, a DocShare validate hook).
+Frappe grants a shared document even when this hook refuses it: hierarchy/sharing.py keeps shares
+inside scope.
 """
 
 import frappe
-from frappe import _
 
 from unioncase.hierarchy.ancestry import case_placement
 from unioncase.hierarchy.scope import (
@@ -34,6 +33,30 @@ def union_member_query(user=None, doctype=None):
 
 def union_query(user=None, doctype=None):
 	return scope_criterion(UNION, user)
+
+
+def file_query(user=None, doctype=None):
+	"""Files attached to a case, member or union are listed to whoever may read that document.
+
+	Frappe lists to every desk user the files attached to any doctype they may read, in any part of
+	the tree (their names and URLs; downloading already asks has_permission).
+	"""
+	user = user or frappe.session.user
+	attached_to = "`tabFile`.`attached_to_doctype`"
+	scoped = ", ".join(frappe.db.escape(doctype, percent=False) for doctype in SCOPE_FIELDS)
+	conditions, restricted = [f"ifnull({attached_to}, '') not in ({scoped})"], False
+	for doctype in SCOPE_FIELDS:
+		criterion = scope_criterion(doctype, user)
+		same_doctype = f"{attached_to} = {frappe.db.escape(doctype, percent=False)}"
+		restricted = restricted or bool(criterion)
+		if not criterion:
+			conditions.append(same_doctype)
+		elif criterion != NOTHING:
+			conditions.append(
+				f"({same_doctype} and `tabFile`.`attached_to_name` in "
+				f"(select `tab{doctype}`.`name` from `tab{doctype}` where {criterion}))"
+			)
+	return "({})".format(" or ".join(conditions)) if restricted else ""
 
 
 def has_scoped_permission(doc, ptype=None, user=None, debug=False):
@@ -86,31 +109,3 @@ def placement_of(doc, creating: bool) -> dict:
 		return {"name": doc.get("parent_union") if creating else doc.name}
 	field = SCOPE_FIELDS[doc.doctype]
 	return {field: doc.get(field)}
-
-
-def refuse_share_outside_scope(doc, method=None):
-	"""DocShare validate: a case, member or union is shared only with users whose scope holds it.
-
-	Frappe grants a shared document whatever the has_permission hook says; a share with everyone, or
-	with a user outside the document's part of the hierarchy, would reach around the hierarchy.
-	"""
-	if doc.share_doctype not in SCOPE_FIELDS or not doc.share_name:
-		return
-	if doc.everyone:
-		frappe.throw(
-			_(
-				"{0} {1} cannot be shared with everyone: each official sees only their part of the union hierarchy."
-			).format(_(doc.share_doctype), frappe.bold(doc.share_name)),
-			frappe.PermissionError,
-			title=_("Outside the user's part of the hierarchy"),
-		)
-	rights = [right for right in ("write", "submit", "share") if doc.get(right)]
-	for ptype in ("read", *rights):
-		if not in_scope(doc.share_doctype, doc.share_name, doc.user, ptype):
-			frappe.throw(
-				_(
-					"{0} {1} cannot be shared with {2}: it is outside their part of the union hierarchy."
-				).format(_(doc.share_doctype), frappe.bold(doc.share_name), frappe.bold(doc.user)),
-				frappe.PermissionError,
-				title=_("Outside the user's part of the hierarchy"),
-			)

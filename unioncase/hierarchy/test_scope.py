@@ -268,6 +268,57 @@ class TestOneScope(IntegrationTestCase):
 			frappe.db.delete("DocShare", {"share_doctype": "Grievance", "share_name": case})
 			frappe.db.commit()
 
+	def test_a_share_is_withdrawn_when_the_case_moves_out_of_the_users_scope(self):
+		"""Bogor shares a case with Federasi Garmen's official; an admin gives it to Cabang Riau."""
+		case = self.cases["T PUK Bogor Dua"]
+		federation = self.session(FEDERATION_OFFICIAL)
+		try:
+			answer = self.session(BOGOR_OFFICIAL).post(
+				"/api/method/frappe.share.add",
+				doctype="Grievance",
+				name=case,
+				user=FEDERATION_OFFICIAL,
+				read=1,
+			)
+			self.assertEqual(answer.status_code, 200, answer.text[:300])
+			frappe.db.rollback()
+			frappe.get_doc("Grievance", case).update(
+				{"owning_union": "T Cabang Riau", "workplace_union": None}
+			).save()
+			frappe.db.commit()
+			self.assertEqual(stored_share(case), [])
+			self.assertEqual(federation.get(f"/api/resource/Grievance/{case}").status_code, 403)
+			listed = federation.get("/api/resource/Grievance", filters={"name": case}).json()["data"]
+			self.assertEqual(listed, [])
+		finally:
+			frappe.db.rollback()
+			frappe.db.delete("DocShare", {"share_doctype": "Grievance", "share_name": case})
+			frappe.get_doc("Grievance", case).update(
+				{"owning_union": "T PUK Bogor Dua", "workplace_union": "T PUK Bogor Dua"}
+			).save()
+			frappe.db.commit()
+
+	def test_a_share_is_withdrawn_when_its_user_is_attached_elsewhere(self):
+		email = "t.scope.moving@test.unioncase.org"
+		case = self.cases["T PUK Bogor Dua"]
+		try:
+			ensure_scoped_user(email, "Branch Official", [("T Cabang Bogor", None, 0)])
+			frappe.share.add(
+				"Grievance", case, email, read=1, write=1, flags={"ignore_share_permission": True}
+			)
+			self.assertTrue(frappe.has_permission("Grievance", "write", doc=case, user=email))
+			attachment = frappe.get_doc("User Permission", {"user": email, "allow": "Union"})
+			attachment.for_value = "T Cabang Karawang"
+			attachment.save()
+			self.assertFalse(frappe.db.exists("DocShare", {"share_name": case, "user": email}))
+			self.assertFalse(frappe.has_permission("Grievance", doc=case, user=email))
+			self.assertTrue(
+				frappe.has_permission("Grievance", doc=self.cases["T Cabang Karawang"], user=email)
+			)
+		finally:
+			frappe.db.rollback()
+			frappe.cache.hdel("user_permissions", email)
+
 
 def stored(doctype: str, name: str, fields):
 	"""What the server committed (the test's own transaction would still show its snapshot)."""
