@@ -86,18 +86,23 @@ def in_scope(doctype: str, name: str, user: str, ptype: str = "read") -> bool:
 
 
 def stored_row_matches(doctype: str, name: str, criterion: str) -> bool:
+	# literals, not query parameters: the criterion's own literals may hold a "%"
+	table = f"`tab{doctype}`"
 	return bool(
 		frappe.db.sql(
-			f"select 1 from `tab{doctype}` where `tab{doctype}`.`name` = %s and ({criterion}) limit 1",
-			name,
+			f"select 1 from {table} where {table}.`name` = {literal(name)} and ({criterion}) limit 1"
 		)
 	)
 
 
 def values_match(doctype: str, values: dict, criterion: str) -> bool:
 	"""The criterion on a one-row table of `values`, named like the doctype's table."""
-	columns = ", ".join(f"%({column})s as `{column}`" for column in values)
-	return bool(frappe.db.sql(f"select 1 from (select {columns}) `tab{doctype}` where {criterion}", values))
+	columns = ", ".join(f"{literal(value)} as `{column}`" for column, value in values.items())
+	return bool(frappe.db.sql(f"select 1 from (select {columns}) `tab{doctype}` where {criterion}"))
+
+
+def literal(value) -> str:
+	return "null" if value is None else frappe.db.escape(str(value), percent=False)
 
 
 def placement_of(doc, creating: bool) -> dict:

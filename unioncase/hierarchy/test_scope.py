@@ -319,6 +319,30 @@ class TestOneScope(IntegrationTestCase):
 			frappe.db.rollback()
 			frappe.cache.hdel("user_permissions", email)
 
+	def test_a_union_name_with_a_percent_sign_is_scoped_like_any_other(self):
+		try:
+			frappe.get_doc(
+				{
+					"doctype": "Union",
+					"union_name": "T PUK 100% Bogor",
+					"level": "Workplace Union",
+					"parent_union": "T Cabang Bogor",
+				}
+			).insert()
+			case = frappe.get_doc(
+				{"doctype": "Grievance", "subject": "T percent case", "owning_union": "T PUK 100% Bogor"}
+			).insert()
+			clear_scope_cache()
+			for email, sees in ((BOGOR_OFFICIAL, {"T PUK 100% Bogor"}), (RIAU_OFFICIAL, set())):
+				with self.subTest(user=email):
+					self.assert_sees(email, "Grievance", {case.name: "T PUK 100% Bogor"}, sees, rest=False)
+					self.assertEqual(
+						frappe.has_permission("Grievance", "write", doc=case.name, user=email), bool(sees)
+					)
+		finally:
+			frappe.db.rollback()
+			clear_scope_cache()
+
 
 def stored(doctype: str, name: str, fields):
 	"""What the server committed (the test's own transaction would still show its snapshot)."""
