@@ -206,7 +206,10 @@ class TestOneScope(IntegrationTestCase):
 		self.assertEqual(
 			(case.owning_union, case.originating_union), ("T Federasi Garmen", "T PUK Karawang Satu")
 		)
+		karawang_case = self.cases["T Cabang Karawang"]
 		try:
+			# Garmen's official was given the Karawang branch's own case: the share leaves with the branch
+			frappe.share.add("Grievance", karawang_case, FEDERATION_OFFICIAL, read=1)
 			karawang = frappe.get_doc("Union", "T Cabang Karawang")
 			karawang.parent_union = "T Federasi Sawit"
 			karawang.save()
@@ -214,6 +217,8 @@ class TestOneScope(IntegrationTestCase):
 				frappe.db.get_value("Grievance", case.name, ["originating_union", "federation"]),
 				("T Federasi Garmen", "T Federasi Garmen"),
 			)
+			self.assertFalse(frappe.db.exists("DocShare", {"share_name": karawang_case}))
+			self.assertFalse(frappe.has_permission("Grievance", doc=karawang_case, user=FEDERATION_OFFICIAL))
 			for email, sees in ((FEDERATION_OFFICIAL, {"T Federasi Garmen"}), (SAWIT_RESEARCHER, set())):
 				with self.subTest(user=email):
 					self.assert_sees(email, "Grievance", {case.name: "T Federasi Garmen"}, sees, rest=False)
