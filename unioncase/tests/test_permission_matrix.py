@@ -31,7 +31,7 @@ EXPECTED_PROBES = {
 	"test_has_permission_for_every_case": len(USERS) * TREE_SIZE,
 	"test_global_search_shows_only_the_subtree_even_when_cases_are_indexed": PER_CLIENT,
 	"test_rest_lists": 4 * PER_CLIENT,
-	"test_rest_single_documents": 3 * TREE_SIZE * PER_CLIENT,
+	"test_rest_single_documents": 4 * TREE_SIZE * PER_CLIENT,
 	"test_rest_counts": 3 * PER_CLIENT,
 	"test_rest_number_card": PER_CLIENT,
 	"test_rest_group_by_sidebar": PER_CLIENT,
@@ -218,6 +218,12 @@ class TestPermissionMatrix(IntegrationTestCase):
 					who,
 					f"/api/resource/Grievance/{union}",
 					client.get(f"/api/resource/Grievance/{name}"),
+					status,
+				)
+				self.check(
+					who,
+					f"/api/v2/document/Grievance/{union}",
+					client.get(f"/api/v2/document/Grievance/{name}"),
 					status,
 				)
 				self.check(
