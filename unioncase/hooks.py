@@ -23,6 +23,8 @@ permission_query_conditions = {
 	# Intake: an inbound message belongs to its case, or before that to its intake union.
 	"Inbound Message": "unioncase.intake.permissions.inbound_message_query",
 	"Case Message": "unioncase.intake.permissions.case_message_query",
+	# Frappe lists every file of a readable doctype: a case's, member's or union's files follow its scope.
+	"File": "unioncase.hierarchy.permissions.file_query",
 }
 
 # A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
@@ -81,10 +83,18 @@ doc_events = {
 	# The case lifecycle: per-union assignment rules follow the officials attached to each union, and
 	# nobody is assigned a case outside their part of the hierarchy.
 	"User Permission": {
-		"on_update": "unioncase.workflows.assignment.on_user_permission_change",
-		"after_delete": "unioncase.workflows.assignment.on_user_permission_change",
+		"on_update": [
+			"unioncase.workflows.assignment.on_user_permission_change",
+			"unioncase.hierarchy.sharing.on_attachment_change",
+		],
+		"after_delete": [
+			"unioncase.workflows.assignment.on_user_permission_change",
+			"unioncase.hierarchy.sharing.on_attachment_change",
+		],
 	},
 	"ToDo": {"validate": "unioncase.workflows.assignment.validate_todo_scope"},
+	# Frappe grants a shared document whatever has_permission says: no share around the hierarchy.
+	"DocShare": {"validate": "unioncase.hierarchy.sharing.refuse_share_outside_scope"},
 	# Frappe's personal-data requests, completed for UnionCase's records (unioncase.privacy.erasure).
 	"Personal Data Deletion Request": {
 		"on_change": "unioncase.privacy.erasure.on_deletion_request_change",
@@ -95,7 +105,10 @@ doc_events = {
 	# Worker identity protection (unioncase/privacy).
 	"Grievance": {
 		"validate": "unioncase.privacy.confidential.seal_identity",
-		"on_update": "unioncase.privacy.confidential.store_sealed_identity",
+		"on_update": [
+			"unioncase.privacy.confidential.store_sealed_identity",
+			"unioncase.hierarchy.sharing.on_document_moved",
+		],
 		"onload": "unioncase.privacy.confidential.reveal_in_form",
 		"before_print": [
 			"unioncase.privacy.fields.hide_identity",
@@ -108,6 +121,7 @@ doc_events = {
 		],
 	},
 	"Union Member": {
+		"on_update": "unioncase.hierarchy.sharing.on_document_moved",
 		"before_print": "unioncase.privacy.fields.hide_identity",
 		"on_trash": [
 			"unioncase.privacy.fields.forget_identity_on_delete",

@@ -1,82 +1,62 @@
-"""Permission hooks that keep every read path (list, report, REST, count, search, export) inside the
-official's subtree, as a condition an index serves.
+"""Permission hooks that keep every read path (list, report, REST, count, search, export, a document)
+inside the official's subtree, from the one criterion of hierarchy/scope.py.
 
-Frappe's own User Permission condition (`ifnull(col,'')='' or col in (<subtree>)` unless strict mode
-is on) stays in place and keeps the semantics; the hooks add a sargable condition beside it: for cases,
-an equality on the ancestry column of the official's level (see ancestry.py), served by the
-(<column>, status, modified) indexes; for members and unions, an IN-list on the indexed link.
+Lists get the criterion as their condition; `has_permission` asks the database whether the stored row
+meets it, and for a write also whether the placement the document is being given does: a user moves a
+document only from inside their scope to inside it. Frappe's own User Permission condition stays in
+place beside it for members and unions.
+
+Frappe grants a shared document even when this hook refuses it: hierarchy/sharing.py keeps shares
+inside scope.
 """
-
-from collections import defaultdict
 
 import frappe
 
-from unioncase.hierarchy.ancestry import LEVEL_COLUMNS
-from unioncase.hierarchy.scope import LEVELS, UNION, allowed_unions, sees_everything_unattached
-
-WORKPLACE_UNION = LEVELS[-1]
-# The bottom of a case's escalation chain: its officials keep reading the case while it is escalated.
-ORIGIN_FIELD = "originating_union"
-READ_PTYPES = ("read", "select", "print", "export", "report")
-
-# The column that places each scoped doctype in the tree.
-SCOPE_FIELDS = {
-	"Grievance": "owning_union",
-	"Union Member": "workplace_union",
-	"Union": "name",
-}
-
-
-def scope_condition(doctype: str, user: str | None = None) -> str:
-	unions = allowed_unions(user, doctype)
-	if unions is None:
-		return ""
-	if not unions:
-		return "1=0"
-	return in_condition(doctype, SCOPE_FIELDS[doctype], unions)
-
-
-def in_condition(doctype: str, column: str, unions: list[str]) -> str:
-	values = ", ".join(frappe.db.escape(union, percent=False) for union in unions)
-	return f"`tab{doctype}`.`{column}` in ({values})"
+from unioncase.hierarchy.ancestry import case_placement
+from unioncase.hierarchy.scope import (
+	NOTHING,
+	READ_PTYPES,
+	SCOPE_FIELDS,
+	UNION,
+	scope_criterion,
+)
 
 
 def grievance_query(user=None, doctype=None):
 	"""Cases under the user's attachments, by the ancestry column of each attachment's level."""
-	user = user or frappe.session.user
-	if user == "Administrator":
-		return ""
-	attachments = frappe.db.sql(
-		"""select permission.for_value as union_name, permission.hide_descendants, attached.level
-		from `tabUser Permission` permission join `tabUnion` attached on attached.name = permission.for_value
-		where permission.user = %s and permission.allow = 'Union'
-			and (permission.apply_to_all_doctypes = 1 or permission.applicable_for = 'Grievance')""",
-		user,
-		as_dict=True,
-	)
-	if not attachments:
-		return "" if sees_everything_unattached(user) else "1=0"
-	unions_by_column = defaultdict(list)
-	for attachment in attachments:
-		if attachment.hide_descendants:
-			columns = ("owning_union", ORIGIN_FIELD)
-		elif attachment.level == WORKPLACE_UNION:
-			# owned by the workplace union, or escalated from it (read-only; see has_scoped_permission)
-			columns = (ORIGIN_FIELD,)
-		else:
-			columns = (LEVEL_COLUMNS[attachment.level],)
-		for column in columns:
-			unions_by_column[column].append(attachment.union_name)
-	conditions = (in_condition("Grievance", column, unions) for column, unions in unions_by_column.items())
-	return "({})".format(" or ".join(conditions))
+	return scope_criterion("Grievance", user)
 
 
 def union_member_query(user=None, doctype=None):
-	return scope_condition("Union Member", user)
+	return scope_criterion("Union Member", user)
 
 
 def union_query(user=None, doctype=None):
-	return scope_condition(UNION, user)
+	return scope_criterion(UNION, user)
+
+
+def file_query(user=None, doctype=None):
+	"""Files attached to a case, member or union are listed to whoever may read that document.
+
+	Frappe lists to every desk user the files attached to any doctype they may read, in any part of
+	the tree (their names and URLs; downloading already asks has_permission).
+	"""
+	user = user or frappe.session.user
+	attached_to = "`tabFile`.`attached_to_doctype`"
+	scoped = ", ".join(frappe.db.escape(doctype, percent=False) for doctype in SCOPE_FIELDS)
+	conditions, restricted = [f"ifnull({attached_to}, '') not in ({scoped})"], False
+	for doctype in SCOPE_FIELDS:
+		criterion = scope_criterion(doctype, user)
+		same_doctype = f"{attached_to} = {frappe.db.escape(doctype, percent=False)}"
+		restricted = restricted or bool(criterion)
+		if not criterion:
+			conditions.append(same_doctype)
+		elif criterion != NOTHING:
+			conditions.append(
+				f"({same_doctype} and `tabFile`.`attached_to_name` in "
+				f"(select `tab{doctype}`.`name` from `tab{doctype}` where {criterion}))"
+			)
+	return "({})".format(" or ".join(conditions)) if restricted else ""
 
 
 def has_scoped_permission(doc, ptype=None, user=None, debug=False):
@@ -84,17 +64,57 @@ def has_scoped_permission(doc, ptype=None, user=None, debug=False):
 
 	(Controller hooks can only deny; newer Frappe reads None as a denial, so "no objection" is True.)
 	"""
-	unions = allowed_unions(user, doc.doctype)
-	if unions is None:
+	ptype = ptype or "read"
+	criterion = scope_criterion(doc.doctype, user, ptype)
+	if not criterion:
 		return True
-	placed_in = doc.get(SCOPE_FIELDS[doc.doctype])
-	if doc.doctype == UNION and (ptype == "create" or doc.is_new()):
-		# A new union is placed by its parent: officials add unions below their own.
-		placed_in = doc.parent_union
-	if doc.doctype == "Grievance" and (ptype or "read") in READ_PTYPES and doc.get(ORIGIN_FIELD) in unions:
+	if criterion == NOTHING:
+		return False
+	creating = ptype == "create" or doc.is_new()
+	if not creating and not stored_row_matches(doc.doctype, doc.name, criterion):
+		return False
+	if ptype in READ_PTYPES and not creating:
 		return True
-	if doc.doctype == "Grievance" and ptype == "create" and doc.is_new() and not placed_in:
+	if doc.doctype == "Grievance" and creating and not doc.get("owning_union"):
 		# Not placed yet: validation answers that the owning union is required, and checks the scope
 		# again once it is set (placement.validate_grievance), so this is no way around it.
 		return True
-	return placed_in in unions
+	# a write (or a new document): where the document is being placed is inside the scope too
+	return values_match(doc.doctype, placement_of(doc, creating), criterion)
+
+
+def in_scope(doctype: str, name: str, user: str, ptype: str = "read") -> bool:
+	"""Whether the stored document is in the user's scope for ptype."""
+	criterion = scope_criterion(doctype, user, ptype)
+	return not criterion or (criterion != NOTHING and stored_row_matches(doctype, name, criterion))
+
+
+def stored_row_matches(doctype: str, name: str, criterion: str) -> bool:
+	# literals, not query parameters: the criterion's own literals may hold a "%"
+	table = f"`tab{doctype}`"
+	return bool(
+		frappe.db.sql(
+			f"select 1 from {table} where {table}.`name` = {literal(name)} and ({criterion}) limit 1"
+		)
+	)
+
+
+def values_match(doctype: str, values: dict, criterion: str) -> bool:
+	"""The criterion on a one-row table of `values`, named like the doctype's table."""
+	columns = ", ".join(f"{literal(value)} as `{column}`" for column, value in values.items())
+	return bool(frappe.db.sql(f"select 1 from (select {columns}) `tab{doctype}` where {criterion}"))
+
+
+def literal(value) -> str:
+	return "null" if value is None else frappe.db.escape(str(value), percent=False)
+
+
+def placement_of(doc, creating: bool) -> dict:
+	"""The scope columns the document will have once saved."""
+	if doc.doctype == "Grievance":
+		return case_placement(doc.get("owning_union"), doc.get("originating_union"))
+	if doc.doctype == UNION:
+		# a new union is placed by its parent: officials add unions below their own
+		return {"name": doc.get("parent_union") if creating else doc.name}
+	field = SCOPE_FIELDS[doc.doctype]
+	return {field: doc.get(field)}

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import frappe
-import requests
 from frappe.utils import add_to_date, now_datetime
 
 from unioncase.compat import (
@@ -36,7 +35,7 @@ from unioncase.tests.hierarchy_data import (
 	subtree,
 )
 from unioncase.tests.privacy_data import new_case
-from unioncase.tests.rest_client import RestSession, server_url
+from unioncase.tests.rest_client import HeaderSession, RestSession, api_key_header
 
 UNION = "T PUK Bogor Satu"
 SUBJECT_PREFIX = "T identity probe "
@@ -961,16 +960,6 @@ def listed(answer) -> int | None:
 	return None
 
 
-def api_key_header(user: str) -> str:
-	"""An API key and secret for a user, as an integration would send them."""
-	doc = frappe.get_doc("User", user)
-	doc.api_key = doc.api_key or frappe.generate_hash(length=15)
-	secret = frappe.generate_hash(length=15)
-	doc.api_secret = secret
-	doc.save(ignore_permissions=True)
-	return f"token {doc.api_key}:{secret}"
-
-
 def oauth_bearer_header(user: str) -> str:
 	"""An OAuth bearer token for a user, as Frappe's token endpoint would have issued it."""
 	client = frappe.db.get_value("OAuth Client", {"app_name": OAUTH_APP})
@@ -1004,15 +993,6 @@ def oauth_bearer_header(user: str) -> str:
 		}
 	).insert(ignore_permissions=True)
 	return f"Bearer {token}"
-
-
-class HeaderSession(RestSession):
-	"""A client that authenticates every request by its Authorization header, with no session."""
-
-	def __init__(self, authorization: str):
-		self.base = server_url()
-		self.http = requests.Session()
-		self.http.headers["Authorization"] = authorization
 
 
 def without_error_id(body: str) -> str:

@@ -1,7 +1,11 @@
-"""Role x position in the tree x access path: each official sees exactly their subtree, everywhere.
+"""Role x position in the tree x access path x kind of client: each official sees exactly their subtree,
+everywhere.
 
 Every probe compares what a path returns with the oracle in hierarchy_data (computed from the static
-tree), on real MariaDB, through the real web server for the REST paths.
+tree), on real MariaDB, through the real web server for the REST paths, for a cookie session and for an
+API-key client (`Authorization: token key:secret`) of every user. Each probe asserts the status it
+must answer with (a path that must answer 200 with rows does: a refusal or a mistyped path fails) and
+exactly the cases it must hold; each test asserts how many probes it made.
 """
 
 import csv
@@ -11,9 +15,38 @@ import frappe
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.tests.hierarchy_data import CASE_PREFIX, USERS, ensure_hierarchy, expected_unions, member_name
-from unioncase.tests.rest_client import RestSession
+from unioncase.tests.rest_client import HeaderSession, RestSession, api_key_header
 
 CASE_FILTER = [["Grievance", "subject", "like", f"{CASE_PREFIX}%"]]
+FILE_PREFIX = "t-matrix-file-"
+KANBAN_BOARD = "Grievances by Stage"
+OK, REFUSED = 200, 403
+CLIENT_KINDS = ("cookie", "token")
+TREE_SIZE = 10  # unions (and so cases) in hierarchy_data.TREE
+PER_CLIENT = len(USERS) * len(CLIENT_KINDS)  # one probe per user and kind of client
+
+# Probes each test makes: the suite fails if a probe silently goes missing.
+EXPECTED_PROBES = {
+	"test_get_list": len(USERS),
+	"test_has_permission_for_every_case": len(USERS) * TREE_SIZE,
+	"test_global_search_shows_only_the_subtree_even_when_cases_are_indexed": PER_CLIENT,
+	"test_rest_lists": 4 * PER_CLIENT,
+	"test_rest_single_documents": 4 * TREE_SIZE * PER_CLIENT,
+	"test_rest_counts": 3 * PER_CLIENT,
+	"test_rest_number_card": PER_CLIENT,
+	"test_rest_group_by_sidebar": PER_CLIENT,
+	"test_rest_link_search": 2 * PER_CLIENT,
+	"test_rest_export": PER_CLIENT,
+	"test_rest_data_export_and_import_template": 2 * PER_CLIENT,
+	"test_rest_script_report": PER_CLIENT,
+	"test_rest_kanban": 2 * PER_CLIENT,
+	"test_rest_files": PER_CLIENT + TREE_SIZE * PER_CLIENT,
+	"test_rest_members_and_unions": 2 * PER_CLIENT,
+	"test_rest_union_tree_view": PER_CLIENT,
+	"test_rest_writes_stay_in_scope": 3 * len(CLIENT_KINDS),
+	# asserts each user's and client's observations at once (subTest), not probe by probe
+	"test_an_escalated_case_is_worked_by_its_owner_and_read_by_the_unions_below_it_came_from": 0,
+}
 
 
 class TestPermissionMatrix(IntegrationTestCase):
@@ -22,41 +55,77 @@ class TestPermissionMatrix(IntegrationTestCase):
 		super().setUpClass()
 		cls.cases = ensure_hierarchy()
 		cls.union_of_case = {name: union for union, name in cls.cases.items()}
-		cls.sessions = {email: RestSession(email) for email in USERS}
+		cls.files = {union: ensure_case_file(union, name) for union, name in cls.cases.items()}
+		token_headers = {email: api_key_header(email) for email in USERS}
+		frappe.db.commit()
+		cls.clients = {(email, "cookie"): RestSession(email) for email in USERS} | {
+			(email, "token"): HeaderSession(header) for email, header in token_headers.items()
+		}
+		cls.probes = 0
+
+	@classmethod
+	def tearDownClass(cls):
+		print(f"\npermission matrix probes: {cls.probes}")
+		super().tearDownClass()
+
+	def setUp(self):
+		self.wrong_here = []
+		self.probes_here = 0
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
+		self.assertEqual(self.wrong_here, [], "\n".join(self.wrong_here))
+		self.assertEqual(self.probes_here, EXPECTED_PROBES[self._testMethodName], "probes made by this test")
+
+	def every_client(self):
+		"""(email, kind, client) for every user, with a cookie session and with an API key."""
+		for (email, kind), client in self.clients.items():
+			yield email, kind, client
 
 	def unions_of(self, case_names) -> set[str]:
-		return {self.union_of_case[name] for name in case_names}
+		return {self.union_of_case[name] for name in case_names if name in self.union_of_case}
 
-	def check_cases(self, path_name, probe):
-		"""Run probe(email) for every user; it must yield exactly the cases of that user's subtree."""
-		for email in USERS:
-			with self.subTest(path=path_name, user=email):
-				self.assertEqual(probe(email), expected_unions(email))
+	def check(self, who: str, path: str, answer, status=OK, read=None, expected=None):
+		"""One probe: exactly the status expected and, when `read` is given, exactly the expected rows."""
+		type(self).probes += 1
+		self.probes_here += 1
+		if answer.status_code != status:
+			self.wrong_here.append(
+				f"{who} {path}: status {answer.status_code}, expected {status}: {answer.text[:300]}"
+			)
+			return
+		if read is not None and status == OK:
+			found = read(answer)
+			if found != expected:
+				self.wrong_here.append(f"{who} {path}: {found!r}, expected {expected!r}")
 
-	def check_counts(self, path_name, probe):
-		for email in USERS:
-			with self.subTest(path=path_name, user=email):
-				self.assertEqual(probe(email), len(expected_unions(email)))
+	def check_value(self, who: str, path: str, found, expected):
+		type(self).probes += 1
+		self.probes_here += 1
+		if found != expected:
+			self.wrong_here.append(f"{who} {path}: {found!r}, expected {expected!r}")
+
+	def check_cases(self, path: str, request, read, expected=expected_unions):
+		"""For every user and client: `request(client)` answers 200 with exactly `expected(email)`."""
+		for email, kind, client in self.every_client():
+			self.check(f"{email} ({kind})", path, request(client), OK, read, expected(email))
+
+	def check_counts(self, path: str, request, read):
+		self.check_cases(path, request, read, expected=lambda email: len(expected_unions(email)))
 
 	# in-process: what list view, Report Builder and kanban boards run on the server
 	def test_get_list(self):
-		def probe(email):
+		for email in USERS:
 			frappe.set_user(email)
-			return self.unions_of(frappe.get_list("Grievance", filters=CASE_FILTER, pluck="name"))
-
-		self.check_cases("frappe.get_list", probe)
+			found = self.unions_of(frappe.get_list("Grievance", filters=CASE_FILTER, pluck="name"))
+			self.check_value(email, "frappe.get_list", found, expected_unions(email))
 
 	def test_has_permission_for_every_case(self):
 		for email in USERS:
 			frappe.set_user(email)
-			visible = {
-				union for union, name in self.cases.items() if frappe.has_permission("Grievance", doc=name)
-			}
-			with self.subTest(user=email):
-				self.assertEqual(visible, expected_unions(email))
+			for union, name in self.cases.items():
+				found = frappe.has_permission("Grievance", doc=name)
+				self.check_value(email, f"has_permission {union}", found, union in expected_unions(email))
 
 	def test_global_search_shows_only_the_subtree_even_when_cases_are_indexed(self):
 		from frappe.utils.global_search import rebuild_for_doctype
@@ -79,20 +148,15 @@ class TestPermissionMatrix(IntegrationTestCase):
 		rebuild_for_doctype("Grievance")
 		frappe.db.commit()
 		try:
-
-			def probe(email):
-				rows = (
-					self.sessions[email]
-					.get("/api/method/frappe.utils.global_search.search", text="case")
-					.json()
-				)
-				return self.unions_of(
-					row["name"]
-					for row in rows["message"]
-					if row["doctype"] == "Grievance" and row["name"] in self.union_of_case
-				)
-
-			self.check_cases("global search", probe)
+			self.check_cases(
+				"global search",
+				lambda client: client.get(
+					"/api/method/frappe.utils.global_search.search", text="case", limit=100
+				),
+				lambda answer: self.unions_of(
+					row["name"] for row in answer.json()["message"] if row["doctype"] == "Grievance"
+				),
+			)
 		finally:
 			frappe.db.delete("Property Setter", {"doc_type": "Grievance", "property": "in_global_search"})
 			settings.reload()
@@ -106,256 +170,351 @@ class TestPermissionMatrix(IntegrationTestCase):
 			frappe.db.commit()
 
 	# REST
-	def test_rest_resource_list(self):
-		def probe(email):
-			response = self.sessions[email].get(
+	def test_rest_lists(self):
+		names = lambda key: lambda answer: self.unions_of(row["name"] for row in answer.json()[key])  # noqa: E731
+		self.check_cases(
+			"/api/resource list",
+			lambda client: client.get(
 				"/api/resource/Grievance", filters=CASE_FILTER, fields=["name"], limit_page_length=0
-			)
-			return self.unions_of(row["name"] for row in response.json()["data"])
-
-		self.check_cases("/api/resource list", probe)
-
-	def test_rest_v2_list(self):
-		def probe(email):
-			response = self.sessions[email].get(
+			),
+			names("data"),
+		)
+		self.check_cases(
+			"/api/v2/document list",
+			lambda client: client.get(
 				"/api/v2/document/Grievance", filters=CASE_FILTER, fields=["name"], limit=1000
-			)
-			return self.unions_of(row["name"] for row in response.json()["data"])
-
-		self.check_cases("/api/v2/document list", probe)
-
-	def test_rest_reportview(self):
-		def probe(email):
-			response = self.sessions[email].post(
+			),
+			names("data"),
+		)
+		self.check_cases(
+			"frappe.client.get_list",
+			lambda client: client.post(
+				"/api/method/frappe.client.get_list",
+				doctype="Grievance",
+				filters=CASE_FILTER,
+				fields=["name"],
+				limit_page_length=0,
+			),
+			names("message"),
+		)
+		self.check_cases(
+			"reportview.get (list view, Report Builder)",
+			lambda client: client.post(
 				"/api/method/frappe.desk.reportview.get",
 				doctype="Grievance",
 				fields=["`tabGrievance`.`name`"],
 				filters=CASE_FILTER,
 				page_length=1000,
-			)
-			message = response.json()["message"]
-			return self.unions_of(row[0] for row in message["values"]) if message else set()
-
-		self.check_cases("reportview.get (list, report builder, kanban)", probe)
+			),
+			reportview_unions(self),
+		)
 
 	def test_rest_single_documents(self):
-		for email in USERS:
-			readable = set()
+		for email, kind, client in self.every_client():
+			scope = expected_unions(email)
 			for union, name in self.cases.items():
-				response = self.sessions[email].get(f"/api/resource/Grievance/{name}")
-				self.assertIn(response.status_code, (200, 403), response.text[:200])
-				if response.status_code == 200:
-					readable.add(union)
-			with self.subTest(user=email):
-				self.assertEqual(readable, expected_unions(email))
-
-	def test_rest_client_get_value(self):
-		def probe(email):
-			readable = set()
-			for union, name in self.cases.items():
-				response = self.sessions[email].get(
-					"/api/method/frappe.client.get_value",
-					doctype="Grievance",
-					filters={"name": name},
-					fieldname="subject",
+				who, status = f"{email} ({kind})", OK if union in scope else REFUSED
+				self.check(
+					who,
+					f"/api/resource/Grievance/{union}",
+					client.get(f"/api/resource/Grievance/{name}"),
+					status,
 				)
-				if response.status_code == 200 and (response.json().get("message") or {}).get("subject"):
-					readable.add(union)
-			return readable
-
-		self.check_cases("frappe.client.get_value", probe)
+				self.check(
+					who,
+					f"/api/v2/document/Grievance/{union}",
+					client.get(f"/api/v2/document/Grievance/{name}"),
+					status,
+				)
+				self.check(
+					who,
+					f"frappe.client.get {union}",
+					client.get("/api/method/frappe.client.get", doctype="Grievance", name=name),
+					status,
+				)
+				# get_value lists with a limit of one: an empty answer, not a refusal
+				self.check(
+					who,
+					f"frappe.client.get_value {union}",
+					client.get(
+						"/api/method/frappe.client.get_value",
+						doctype="Grievance",
+						filters={"name": name},
+						fieldname="subject",
+					),
+					OK,
+					lambda answer: answer.json()["message"],
+					{"subject": f"{CASE_PREFIX}{union}"} if union in scope else {},
+				)
 
 	def test_rest_counts(self):
-		session_get = lambda email, path, **params: self.sessions[email].get(path, **params).json()  # noqa: E731
+		message = lambda answer: answer.json()["message"]  # noqa: E731
 		self.check_counts(
 			"frappe.client.get_count",
-			lambda email: session_get(
-				email, "/api/method/frappe.client.get_count", doctype="Grievance", filters=CASE_FILTER
-			)["message"],
+			lambda client: client.get(
+				"/api/method/frappe.client.get_count", doctype="Grievance", filters=CASE_FILTER
+			),
+			message,
 		)
 		self.check_counts(
 			"reportview.get_count",
-			lambda email: session_get(
-				email,
-				"/api/method/frappe.desk.reportview.get_count",
-				doctype="Grievance",
-				filters=CASE_FILTER,
-			)["message"],
+			lambda client: client.get(
+				"/api/method/frappe.desk.reportview.get_count", doctype="Grievance", filters=CASE_FILTER
+			),
+			message,
 		)
 		self.check_counts(
 			"/api/v2 count",
-			lambda email: session_get(email, "/api/v2/doctype/Grievance/count", filters=CASE_FILTER)["data"],
+			lambda client: client.get("/api/v2/doctype/Grievance/count", filters=CASE_FILTER),
+			lambda answer: answer.json()["data"],
 		)
 
 	def test_rest_number_card(self):
 		card = frappe.as_json(frappe.get_doc("Number Card", "Open Cases").as_dict())
 		self.check_counts(
 			"workspace number card",
-			lambda email: (
-				self.sessions[email]
-				.post(
-					"/api/method/frappe.desk.doctype.number_card.number_card.get_result",
-					doc=card,
-					filters=CASE_FILTER,
-				)
-				.json()["message"]
+			lambda client: client.post(
+				"/api/method/frappe.desk.doctype.number_card.number_card.get_result",
+				doc=card,
+				filters=CASE_FILTER,
 			),
+			lambda answer: answer.json()["message"],
 		)
 
 	def test_rest_group_by_sidebar(self):
-		def probe(email):
-			response = self.sessions[email].get(
+		# each union owns one test case: the sidebar counts one case per union of the user's subtree
+		self.check_cases(
+			"sidebar group-by counts",
+			lambda client: client.get(
 				"/api/method/frappe.desk.listview.get_group_by_count",
 				doctype="Grievance",
 				current_filters=CASE_FILTER,
 				field="owning_union",
-			)
-			return {row["name"] for row in response.json()["message"]}
-
-		self.check_cases("sidebar group-by counts", probe)
+			),
+			lambda answer: {row["name"]: row["count"] for row in answer.json()["message"]},
+			expected=lambda email: dict.fromkeys(expected_unions(email), 1),
+		)
 
 	def test_rest_link_search(self):
-		def probe(email):
-			response = self.sessions[email].get(
+		self.check_cases(
+			"search_link",
+			lambda client: client.get(
 				"/api/method/frappe.desk.search.search_link",
 				doctype="Grievance",
 				txt=CASE_PREFIX,
 				page_length=100,
-			)
-			rows = response.json().get("message") or response.json().get("results") or []
-			return self.unions_of(row["value"] for row in rows if row["value"] in self.union_of_case)
-
-		self.check_cases("link search", probe)
+			),
+			lambda answer: self.unions_of(row["value"] for row in answer.json()["message"]),
+		)
+		self.check_cases(
+			"search_widget",
+			lambda client: client.get(
+				"/api/method/frappe.desk.search.search_widget",
+				doctype="Grievance",
+				txt=CASE_PREFIX,
+				page_length=100,
+			),
+			lambda answer: self.unions_of(row[0] for row in answer.json()["message"]),
+		)
 
 	def test_rest_export(self):
-		def probe(email):
-			response = self.sessions[email].post(
+		self.check_cases(
+			"Report Builder export",
+			lambda client: client.post(
 				"/api/method/frappe.desk.reportview.export_query",
 				doctype="Grievance",
 				file_format_type="CSV",
 				fields=["`tabGrievance`.`name`", "`tabGrievance`.`subject`"],
 				filters=CASE_FILTER,
-			)
-			if response.status_code == 403:
-				return set()
-			header, *rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
-			subject = header.index("Subject")
-			return {row[subject][len(CASE_PREFIX) :] for row in rows if row[subject].startswith(CASE_PREFIX)}
-
-		self.check_cases("export", probe)
+			),
+			subjects_in_csv,
+		)
 
 	def test_rest_data_export_and_import_template(self):
-		def subjects_in_csv(response):
-			if response.status_code == 403:
-				return set()
-			return {
-				cell[len(CASE_PREFIX) :]
-				for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
-				for cell in row
-				if cell.startswith(CASE_PREFIX)
-			}
-
 		self.check_cases(
 			"Data Export tool",
-			lambda email: subjects_in_csv(
-				self.sessions[email].post(
-					"/api/method/frappe.core.doctype.data_export.exporter.export_data",
-					doctype="Grievance",
-					select_columns={"Grievance": ["name", "subject"]},
-					filters=CASE_FILTER,
-					file_type="CSV",
-					with_data=1,
-					template="false",
-				)
+			lambda client: client.post(
+				"/api/method/frappe.core.doctype.data_export.exporter.export_data",
+				doctype="Grievance",
+				select_columns={"Grievance": ["name", "subject"]},
+				filters=CASE_FILTER,
+				file_type="CSV",
+				with_data=1,
+				template="false",
 			),
+			subjects_in_csv,
 		)
 		self.check_cases(
 			"Data Import template with records",
-			lambda email: subjects_in_csv(
-				self.sessions[email].post(
-					"/api/method/frappe.core.doctype.data_import.data_import.download_template",
-					doctype="Grievance",
-					export_fields={"Grievance": ["name", "subject"]},
-					export_records="by_filter",
-					export_filters=CASE_FILTER,
-					file_type="CSV",
-				)
+			lambda client: client.post(
+				"/api/method/frappe.core.doctype.data_import.data_import.download_template",
+				doctype="Grievance",
+				export_fields={"Grievance": ["name", "subject"]},
+				export_records="by_filter",
+				export_filters=CASE_FILTER,
+				file_type="CSV",
 			),
+			subjects_in_csv,
 		)
 
 	def test_rest_script_report(self):
-		def probe(email):
-			response = self.sessions[email].get(
+		self.check_cases(
+			"Grievance Summary report",
+			lambda client: client.get(
 				"/api/method/frappe.desk.query_report.run", report_name="Grievance Summary", filters={}
-			)
-			if response.status_code == 403:
-				return set()
-			rows = response.json()["message"]["result"]
-			return {
+			),
+			lambda answer: {
 				row["owning_union"]
-				for row in rows
-				if isinstance(row, dict) and row.get("owning_union", "").startswith("T ")
-			}
+				for row in answer.json()["message"]["result"]
+				if isinstance(row, dict) and (row.get("owning_union") or "").startswith("T ")
+			},
+		)
 
-		self.check_cases("Grievance Summary report", probe)
+	def test_rest_kanban(self):
+		"""The board loads each column with reportview.get on its stage; moving a card saves the case."""
+		board = frappe.get_doc("Kanban Board", KANBAN_BOARD)
+		stage = frappe.db.get_value("Grievance", self.cases["T PUK Riau Satu"], board.field_name)
+		in_stage = {
+			union
+			for union, name in self.cases.items()
+			if frappe.db.get_value("Grievance", name, board.field_name) == stage
+		}
+		self.assertTrue(in_stage)
+		self.check_cases(
+			f"kanban column {stage}",
+			lambda client: client.post(
+				"/api/method/frappe.desk.reportview.get",
+				doctype="Grievance",
+				fields=["`tabGrievance`.`name`", f"`tabGrievance`.`{board.field_name}`"],
+				filters=[
+					*CASE_FILTER,
+					*frappe.parse_json(board.filters or "[]"),
+					["Grievance", board.field_name, "=", stage],
+				],
+				page_length=20,
+			),
+			reportview_unions(self),
+			expected=lambda email: expected_unions(email) & in_stage,
+		)
+		# a card of a case outside the user's subtree is not moved (nor inside it by who only reads it)
+		riau_case = self.cases["T PUK Riau Satu"]
+		for email, kind, client in self.every_client():
+			writes = "T PUK Riau Satu" in expected_unions(email) and USERS[email][0] != "Union Researcher"
+			answer = client.post(
+				"/api/method/frappe.desk.doctype.kanban_board.kanban_board.update_order_for_single_card",
+				board_name=KANBAN_BOARD,
+				docname=riau_case,
+				from_colname=stage,
+				to_colname=stage,
+				old_index=0,
+				new_index=0,
+			)
+			# a move within the column saves the same stage: allowed to who writes the case
+			self.check(f"{email} ({kind})", "kanban card move", answer, OK if writes else REFUSED)
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value("Grievance", riau_case, board.field_name), stage)
+
+	def test_rest_files(self):
+		"""A case's files: listed and downloaded only by who reads the case."""
+		self.check_cases(
+			"File list",
+			lambda client: client.get(
+				"/api/resource/File",
+				filters=[["File", "file_name", "like", f"{FILE_PREFIX}%"]],
+				fields=["attached_to_name"],
+				limit_page_length=0,
+			),
+			lambda answer: self.unions_of(row["attached_to_name"] for row in answer.json()["data"]),
+		)
+		for email, kind, client in self.every_client():
+			for union, file_url in self.files.items():
+				readable = union in expected_unions(email)
+				self.check(
+					f"{email} ({kind})",
+					f"download {file_url}",
+					client.get(file_url),
+					OK if readable else REFUSED,
+					lambda answer: answer.text,
+					file_content(union),
+				)
 
 	def test_rest_members_and_unions(self):
-		def members(email):
-			response = self.sessions[email].get(
-				"/api/resource/Union Member",
-				# members' names sit behind the identity level: officials find members by union
-				filters=[["Union Member", "workplace_union", "like", "T %"]],
-				fields=["workplace_union"],
-				limit_page_length=0,
-			)
-			return {row["workplace_union"] for row in response.json().get("data", [])}
-
-		def unions(email):
-			response = self.sessions[email].get(
-				"/api/resource/Union", filters=[["Union", "name", "like", "T %"]], limit_page_length=0
-			)
-			return {row["name"] for row in response.json().get("data", [])}
-
-		for email, (role, _union) in USERS.items():
-			expected_members = {
-				u
-				for u in expected_unions(email)
-				if frappe.db.exists("Union Member", {"full_name": member_name(u)})
+		def expected_members(email):
+			if USERS[email][0] == "Union Researcher":
+				return None  # researchers have no access to members' personal data at all
+			return {
+				union
+				for union in expected_unions(email)
+				if frappe.db.exists("Union Member", {"full_name": member_name(union)})
 			}
-			with self.subTest(path="Union Member list", user=email):
-				# researchers have no access to members' personal data at all
-				self.assertEqual(members(email), set() if role == "Union Researcher" else expected_members)
-			with self.subTest(path="Union list", user=email):
-				self.assertEqual(unions(email), expected_unions(email))
+
+		for email, kind, client in self.every_client():
+			members = expected_members(email)
+			self.check(
+				f"{email} ({kind})",
+				"Union Member list",
+				client.get(
+					"/api/resource/Union Member",
+					# members' names sit behind the identity level: officials find members by union
+					filters=[["Union Member", "workplace_union", "like", "T %"]],
+					fields=["workplace_union"],
+					limit_page_length=0,
+				),
+				REFUSED if members is None else OK,
+				None
+				if members is None
+				else lambda answer: {row["workplace_union"] for row in answer.json()["data"]},
+				members,
+			)
+		self.check_cases(
+			"Union list",
+			lambda client: client.get(
+				"/api/resource/Union", filters=[["Union", "name", "like", "T %"]], limit_page_length=0
+			),
+			lambda answer: {row["name"] for row in answer.json()["data"]},
+		)
 
 	def test_rest_union_tree_view(self):
-		def probe(email):
-			session, seen, parents = self.sessions[email], set(), [None]
+		for email, kind, client in self.every_client():
+			seen, parents, statuses = set(), [None], set()
 			while parents:
 				parent = parents.pop()
-				rows = session.get(
+				answer = client.get(
 					"/api/method/unioncase.hierarchy.api.get_union_tree_nodes",
 					parent=parent or "",
 					is_root=not parent,
-				).json()["message"]
-				for row in rows:
+				)
+				statuses.add(answer.status_code)
+				for row in answer.json().get("message") or []:
 					if row["value"].startswith("T ") or parent:
 						seen.add(row["value"])
 						parents.extend([row["value"]] if row["expandable"] else [])
-			return {union for union in seen if union.startswith("T ")}
-
-		self.check_cases("Union tree view", probe)
+			found = ({OK}, {union for union in seen if union.startswith("T ")})
+			self.check_value(f"{email} ({kind})", "Union tree view", found, ({OK}, expected_unions(email)))
 
 	def test_rest_writes_stay_in_scope(self):
-		session = self.sessions["t.branch.bogor@test.unioncase.org"]
+		email = "t.branch.bogor@test.unioncase.org"
 		outside, inside = self.cases["T PUK Riau Satu"], self.cases["T PUK Bogor Dua"]
-		self.assertEqual(session.put(f"/api/resource/Grievance/{outside}", severity="High").status_code, 403)
-		self.assertEqual(session.put(f"/api/resource/Grievance/{inside}", severity="High").status_code, 200)
-		refused = session.post(
-			"/api/resource/Grievance", data={"subject": "X", "owning_union": "T Cabang Riau"}
-		)
-		self.assertEqual(refused.status_code, 403)
-		self.assertFalse(frappe.db.exists("Grievance", {"subject": "X", "owning_union": "T Cabang Riau"}))
+		for kind in CLIENT_KINDS:
+			client, who = self.clients[(email, kind)], f"{email} ({kind})"
+			self.check(
+				who, "PUT outside", client.put(f"/api/resource/Grievance/{outside}", severity="High"), REFUSED
+			)
+			self.check(
+				who, "PUT inside", client.put(f"/api/resource/Grievance/{inside}", severity="High"), OK
+			)
+			subject = f"T matrix refused case ({kind})"
+			self.check(
+				who,
+				"POST outside",
+				client.post(
+					"/api/resource/Grievance", data={"subject": subject, "owning_union": "T Cabang Riau"}
+				),
+				REFUSED,
+			)
+			frappe.db.rollback()
+			self.assertFalse(frappe.db.exists("Grievance", {"subject": subject}))
+		self.assertNotEqual(frappe.db.get_value("Grievance", outside, "severity"), "High")
 
 	def test_an_escalated_case_is_worked_by_its_owner_and_read_by_the_unions_below_it_came_from(self):
 		"""PUK Bogor Satu -> Cabang Bogor -> Federasi Garmen: owner and above write; the chain reads."""
@@ -376,34 +535,80 @@ class TestPermissionMatrix(IntegrationTestCase):
 		)
 		frappe.db.commit()
 		try:
-			for email, (role, _union) in USERS.items():
+			for (email, kind), client in self.clients.items():
+				role = USERS[email][0]
 				scope = expected_unions(email)
 				reads = bool({case.owning_union, case.originating_union} & scope)
 				writes = case.owning_union in scope and role != "Union Researcher"
-				session = self.sessions[email]
 				frappe.set_user(email)
 				observed = {
 					"get_list": case.name
 					in frappe.get_list("Grievance", filters={"name": case.name}, pluck="name"),
 					"has_permission": frappe.has_permission("Grievance", doc=case.name),
 					"/api/resource list": bool(
-						session.get("/api/resource/Grievance", filters={"name": case.name}).json()["data"]
+						client.get("/api/resource/Grievance", filters={"name": case.name}).json()["data"]
 					),
-					"/api/resource document": session.get(f"/api/resource/Grievance/{case.name}").status_code
-					== 200,
-					"get_count": session.get(
+					"/api/resource document": client.get(f"/api/resource/Grievance/{case.name}").status_code
+					== OK,
+					"get_count": client.get(
 						"/api/method/frappe.client.get_count",
 						doctype="Grievance",
 						filters={"name": case.name},
 					).json()["message"]
 					== 1,
 				}
-				with self.subTest(user=email):
+				with self.subTest(user=email, client=kind):
 					self.assertEqual(observed, dict.fromkeys(observed, reads))
 					self.assertEqual(frappe.has_permission("Grievance", "write", doc=case.name), writes)
-					written = session.put(f"/api/resource/Grievance/{case.name}", workers_affected=7)
-					self.assertEqual(written.status_code == 200, writes, written.text[:200])
+					written = client.put(f"/api/resource/Grievance/{case.name}", workers_affected=7)
+					self.assertEqual(written.status_code, OK if writes else REFUSED, written.text[:200])
 		finally:
 			frappe.set_user("Administrator")
 			frappe.delete_doc("Grievance", case.name, force=True)
 			frappe.db.commit()
+
+
+def reportview_unions(test):
+	"""The cases of a reportview.get answer (keys and values; an empty list is {})."""
+
+	def read(answer):
+		message = answer.json()["message"]
+		return test.unions_of(row[0] for row in message["values"]) if message else set()
+
+	return read
+
+
+def subjects_in_csv(answer) -> set[str]:
+	"""The unions of the test cases a CSV answer holds (by their subjects)."""
+	return {
+		cell[len(CASE_PREFIX) :]
+		for row in csv.reader(io.StringIO(answer.content.decode("utf-8-sig")))
+		for cell in row
+		if cell.startswith(CASE_PREFIX)
+	}
+
+
+def file_content(union: str) -> str:
+	return f"T matrix file of the case at {union}"
+
+
+def ensure_case_file(union: str, case: str) -> str:
+	"""A private file attached to the union's test case (committed by setUpClass); its URL."""
+	file_name = f"{FILE_PREFIX}{frappe.scrub(union)}.txt"
+	url = frappe.db.get_value("File", {"file_name": file_name, "attached_to_name": case}, "file_url")
+	if url:
+		return url
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": file_name,
+				"attached_to_doctype": "Grievance",
+				"attached_to_name": case,
+				"content": file_content(union),
+				"is_private": 1,
+			}
+		)
+		.insert()
+		.file_url
+	)

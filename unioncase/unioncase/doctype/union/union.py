@@ -10,6 +10,7 @@ from unioncase.hierarchy.placement import (
 	validate_union_level,
 )
 from unioncase.hierarchy.scope import clear_scope_cache
+from unioncase.hierarchy.sharing import withdraw_shares_outside_scope
 from unioncase.hierarchy.tree import validate_no_cycle
 from unioncase.workflows.stages import refresh_owning_level
 
@@ -33,6 +34,7 @@ class Union(NestedSet):
 		if self.flags.cases_move:
 			refresh_case_ancestry(self.name)
 			refresh_owning_level(self.name, self.level)
+			withdraw_shares_outside_scope()
 
 	def on_trash(self):
 		refuse_delete_with_open_cases(self.name)
