@@ -220,6 +220,18 @@ def subtree(doctype: str, name: str) -> list[str]:
 	)
 
 
+def as_date(key: str, value) -> date:
+	"""A filter's date, or an error naming the filter (not Frappe's own, which names only the value)."""
+	if isinstance(value, date):
+		return value
+	if not re.match(r"^\d{4}-\d{2}-\d{2}", str(value)):
+		bad_filter(key, value)
+	try:
+		return getdate(value)
+	except Exception:
+		bad_filter(key, value)
+
+
 class CaseQuery:
 	"""The viewer's cases under a report's filters; `aggregate` groups them in SQL.
 
@@ -280,10 +292,7 @@ class CaseQuery:
 
 	@staticmethod
 	def as_date(key, value) -> date:
-		try:
-			return getdate(value)
-		except Exception:
-			bad_filter(key, value)
+		return as_date(key, value)
 
 	def where(self) -> str:
 		return " and ".join(f"({condition})" for condition in self.conditions) or "1=1"
@@ -330,9 +339,9 @@ class CaseQuery:
 		sql = f"select {select_sql} from {G} {self.joins(select_sql + where)} where {where}"
 		if groups:
 			sql += " group by " + ", ".join(groups)
-		rows = frappe.db.sql(sql, self.params, as_dict=True)
+		rows = frappe.db.sql(sql, self.params)
 		columns = [*dimensions, *(["period"] if period else []), *measures]
-		frame = pd.DataFrame(rows, columns=columns)
+		frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
 		for name in measures:
 			frame[name] = pd.to_numeric(frame[name]).fillna(0)
 		return frame
@@ -349,7 +358,8 @@ class CaseQuery:
 		sql = f"select {select_sql} from {G} {self.joins(select_sql + where)} where {where}"
 		if limit:
 			sql += f" limit {cint(limit)}"
-		return pd.DataFrame(frappe.db.sql(sql, self.params, as_dict=True), columns=list(fields))
+		rows = frappe.db.sql(sql, self.params)
+		return pd.DataFrame([tuple(row) for row in rows], columns=list(fields))
 
 
 def category_rollup(values, parent: str | None = None) -> dict[str, str]:
@@ -389,8 +399,10 @@ def apply_category_rollup(frame, parent: str | None = None, column: str = "categ
 	mapping = category_rollup(frame[column].dropna().unique(), parent)
 	frame = frame.copy()
 	frame[column] = frame[column].map(lambda value: mapping.get(value, value))
-	keys = [c for c in frame.columns if frame[c].dtype == object]
-	measures = [c for c in frame.columns if c not in keys]
+	from pandas.api.types import is_numeric_dtype
+
+	measures = [c for c in frame.columns if c != column and is_numeric_dtype(frame[c])]
+	keys = [c for c in frame.columns if c not in measures]
 	return frame.groupby(keys, dropna=False, as_index=False)[measures].sum()
 
 
@@ -399,5 +411,5 @@ def fill_blank(frame, columns, label: str | None = None):
 	label = label or _("Not Set")
 	for column in columns:
 		if column in frame.columns:
-			frame[column] = frame[column].fillna(label).replace("", label)
+			frame[column] = frame[column].astype(object).fillna(label).replace("", label)
 	return frame
