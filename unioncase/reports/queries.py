@@ -40,6 +40,7 @@ DIMENSIONS = {
 	"branch": (f"{G}.`branch`", "Branch"),
 	"federation": (f"{G}.`federation`", "Federation"),
 	"workplace_union": (f"{G}.`workplace_union`", "Workplace Union"),
+	"originating_union": (f"{G}.`originating_union`", "Originating Union"),
 	"employer": (f"{G}.`employer`", "Employer"),
 	"sector": (f"`{PLACE}`.`sector`", "Sector"),
 	"province": (f"`{PLACE}`.`province`", "Province"),
