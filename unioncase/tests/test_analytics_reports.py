@@ -296,3 +296,44 @@ def ensure_received(key):
 	from unioncase.tests.analytics_data import CASES
 
 	return CASES[key]["received"]
+
+
+class TestCustomFieldDimensions(IntegrationTestCase):
+	"""A federation's own custom field is a group-by choice; once removed, asking for it is a clear error."""
+
+	def test_custom_field_groups_and_its_removal_is_explained(self):
+		from frappe.custom.doctype.custom_field.custom_field import create_custom_field
+
+		from unioncase.reports.queries import dimension_choices
+
+		cases = ensure_hierarchy()
+		create_custom_field(
+			"Grievance",
+			{
+				"fieldname": "uc_shift",
+				"label": "Shift",
+				"fieldtype": "Select",
+				"options": "\nDay\nNight",
+				"insert_after": "channel",
+			},
+		)
+		try:
+			self.assertIn("uc_shift", dict(dimension_choices()))
+			frappe.db.set_value(
+				"Grievance", cases["T PUK Bogor Satu"], "uc_shift", "Night", update_modified=False
+			)
+			rows = by(
+				case_volume.execute(
+					{**ALL_TIME, "union": "T PUK Bogor Satu", "group_by": "uc_shift", "period": "Year"}
+				)[1],
+				"uc_shift",
+			)
+			self.assertEqual(rows["Night"]["total"], 1)
+		finally:
+			frappe.delete_doc("Custom Field", "Grievance-uc_shift", force=True)
+			frappe.clear_cache(doctype="Grievance")
+			frappe.db.commit()
+		self.assertNotIn("uc_shift", dict(dimension_choices()))
+		with self.assertRaises(frappe.ValidationError) as raised:
+			case_volume.execute({**ALL_TIME, "group_by": "uc_shift"})
+		self.assertIn("uc_shift", str(raised.exception))
