@@ -158,3 +158,19 @@ def ensure_analytics_data() -> dict[str, str]:
 				}
 			).db_insert()
 	return names
+
+
+def forget_fixture_caches():
+	"""After the class's rollback: Redis still maps the rolled-back officials' assignment rules and
+	permissions, which would point later tests at rows that no longer exist."""
+	from frappe.cache_manager import clear_doctype_map
+
+	clear_doctype_map("Assignment Rule", "Grievance")
+	frappe.cache.delete_value("user_permissions")
+	frappe.clear_cache(doctype="Grievance")
+
+
+def register_cleanup(test_class):
+	"""Call before super().setUpClass(): class cleanups run last-in first-out, so this runs after the
+	base class's rollback."""
+	test_class.addClassCleanup(forget_fixture_caches)

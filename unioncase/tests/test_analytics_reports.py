@@ -19,7 +19,7 @@ from unioncase.reports import (
 	who_is_affected,
 )
 from unioncase.reports.queries import CaseQuery, dimension_sql
-from unioncase.tests.analytics_data import OFFICIALS, ensure_analytics_data
+from unioncase.tests.analytics_data import OFFICIALS, ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import USERS, ensure_hierarchy
 
 WINDOW = {"from_date": "2026-06-01", "to_date": "2026-08-31", "union": "A Konfederasi"}
@@ -33,6 +33,7 @@ def by(rows, key):
 class TestAnalyticsReports(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
+		register_cleanup(cls)
 		super().setUpClass()
 		ensure_hierarchy()  # commits the shared test tree and officials
 		cls.cases = ensure_analytics_data()

@@ -8,7 +8,7 @@ from frappe.utils import add_days, get_first_day, now_datetime, nowdate
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.reports.cards import unanswered_inbound_messages
-from unioncase.tests.analytics_data import ensure_analytics_data
+from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
 BRANCH_SATU = "a.branch.satu@test.unioncase.org"
@@ -20,6 +20,7 @@ OURS = [["Grievance", "subject", "like", "A analytics case %"]]
 class TestAnalyticsWorkspace(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
+		register_cleanup(cls)
 		super().setUpClass()
 		ensure_hierarchy()
 		cls.cases = ensure_analytics_data()

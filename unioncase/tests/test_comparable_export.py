@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.reports import export
-from unioncase.tests.analytics_data import ensure_analytics_data
+from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
 SITE_DIR = Path(__file__).resolve().parents[2] / "sites" / "test"
@@ -33,6 +33,7 @@ def text_of(file) -> str:
 class TestComparableExport(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
+		register_cleanup(cls)
 		super().setUpClass()
 		ensure_hierarchy()
 		cls.cases = ensure_analytics_data()
