@@ -116,3 +116,55 @@ class TestCompat(unittest.TestCase):
 	def test_a_missing_frappe_module_is_reported_by_its_frappe_name(self):
 		with self.assertRaisesRegex(ModuleNotFoundError, "No module named 'frappe.no_such_module'"):
 			importlib.import_module("frappe.no_such_module")
+
+
+class TestBadRequests(unittest.TestCase):
+	"""Requests monoframe (and Frappe) answer with a 500: the runtime makes them a 417 that says why."""
+
+	@classmethod
+	def setUpClass(cls):
+		from unioncase.tests.hierarchy_data import ensure_hierarchy
+		from unioncase.tests.rest_client import RestSession
+
+		frappe.set_user("Administrator")
+		cls.case = ensure_hierarchy()["T Cabang Bogor"]
+		cls.session = RestSession("t.branch.bogor@test.unioncase.org")
+
+	def send(self, method: str, path: str, body: str):
+		return self.session.http.request(
+			method,
+			f"{self.session.base}{path}",
+			data=body,
+			headers={"Content-Type": "application/json"},
+			timeout=60,
+		)
+
+	def test_a_body_that_is_not_a_json_object_is_refused(self):
+		before = frappe.db.count("Grievance")
+		for path in ("/api/resource/Grievance", "/api/v2/document/Grievance"):
+			for body in ("[1,2]", "5", '"text"', "null"):
+				with self.subTest(path=path, body=body):
+					response = self.send("POST", path, body)
+					self.assertGreaterEqual(response.status_code, 400, response.text[:300])
+					self.assertLess(response.status_code, 500, response.text[:300])
+		for body in ("[1,2]", "5"):
+			with self.subTest(body=body):
+				response = self.send("POST", "/api/resource/Grievance", body)
+				self.assertEqual(response.status_code, 417, response.text[:300])
+				if body == "[1,2]":  # a number is refused earlier, by the request parser
+					self.assertIn("must be a JSON object", response.text)
+				response = self.send("PUT", f"/api/resource/Grievance/{self.case}", body)
+				self.assertEqual(response.status_code, 417, response.text[:300])
+		frappe.db.rollback()  # a fresh snapshot: read what the server committed
+		self.assertEqual(frappe.db.count("Grievance"), before)
+
+	def test_a_whitelisted_method_without_a_required_argument_is_refused_naming_it(self):
+		response = self.session.post("/api/method/unioncase.workflows.escalation.escalate", reason="x")
+		self.assertEqual(response.status_code, 417, response.text[:300])
+		self.assertIn("Missing argument: name", response.text)
+		# an argument that is given is not asked for
+		response = self.session.post(
+			"/api/method/unioncase.workflows.escalation.escalate", name="T no such case", reason="x"
+		)
+		self.assertNotIn("Missing argument", response.text)
+		self.assertLess(response.status_code, 500, response.text[:300])

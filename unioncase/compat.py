@@ -22,6 +22,16 @@ def validate_link_method() -> tuple[str, str]:
 	return "frappe.client.validate_link", "fields"
 
 
+def readable_names_sql(doctype: str) -> str:
+	"""SQL selecting the names of the `doctype` rows the session user may list (every permission rule
+	`frappe.get_list` applies), for use as a subquery. v15's get_list returns SQL text with run=False;
+	the query engine returns a query object."""
+	import frappe
+
+	query = frappe.get_list(doctype, fields=["name"], limit_page_length=0, order_by=None, run=False)
+	return query if isinstance(query, str) else query.get_sql()
+
+
 def aggregate(function: str, field: str, alias: str):
 	"""An aggregate select field for frappe.get_list, e.g. aggregate("count", "*", "cases")."""
 	if QUERY_ENGINE_LISTS:

@@ -76,6 +76,8 @@ after_request = ["unioncase.privacy.response.strip_identity_from_response"]
 jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
 
 doc_events = {
+	# Every UnionCase DocType: each value fits its field (type, length, range) before any controller reads it.
+	"*": {"before_validate": "unioncase.validation.field_limits.validate_field_limits"},
 	# The case lifecycle: per-union assignment rules follow the officials attached to each union, and
 	# nobody is assigned a case outside their part of the hierarchy.
 	"User Permission": {

@@ -114,6 +114,7 @@ def patch_monoframe(m):
 	m._site_cached_load_app_hooks = m.site_cache(_load_app_hooks)
 	m.get_hooks = get_hooks
 	m.setup_module_map = setup_module_map
+	m.call = call_with_arguments_checked(m)
 
 
 def _aliases(dotted_path: str) -> list[str]:
@@ -249,6 +250,56 @@ def patch_utils(utils):
 		return original_get_assets_json() or {}
 
 	utils.get_assets_json = get_assets_json
+
+
+def call_with_arguments_checked(m):
+	"""`call`, but a whitelisted method called over HTTP without a required argument is a 417 naming
+	it; monoframe (like Frappe) lets the TypeError out as a 500."""
+	import inspect
+
+	original_call = m.call
+
+	def call(fn, *args, **kwargs):
+		if isinstance(fn, str):
+			fn = m.get_attr(fn)
+		if not args and getattr(m.local, "request", None) is not None and fn in m.whitelisted:
+			parameters = inspect.signature(fn).parameters.values()
+			missing = [
+				parameter.name
+				for parameter in parameters
+				if parameter.default is parameter.empty
+				and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+				and parameter.name not in kwargs
+			]
+			if missing:
+				m.throw(
+					m._("Missing argument: {0}").format(", ".join(missing)),
+					m.ValidationError,
+					title=m._("Invalid request"),
+				)
+		return original_call(fn, *args, **kwargs)
+
+	return call
+
+
+def patch_api_v1(v1):
+	original = v1.get_request_form_data
+
+	def get_request_form_data():
+		# /api/resource create and update: a body that is not a JSON object (an array, a number) is the
+		# client's mistake, answered 417 with a message; monoframe (and Frappe) fail on it with a TypeError.
+		data = original()
+		if not isinstance(data, dict):
+			import monoframe
+
+			monoframe.throw(
+				monoframe._("The request body must be a JSON object of field names and values."),
+				monoframe.ValidationError,
+				title=monoframe._("Invalid request"),
+			)
+		return data
+
+	v1.get_request_form_data = get_request_form_data
 
 
 def patch_pdf(pdf):
@@ -390,6 +441,7 @@ MODULE_PATCHES = {
 	"monoframe.utils": patch_utils,
 	"monoframe.utils.safe_exec": patch_safe_exec,
 	"monoframe.utils.pdf": patch_pdf,
+	"monoframe.api.v1": patch_api_v1,
 	"monoframe.utils.scheduler": patch_scheduler,
 	"monoframe.tests.utils": patch_tests_utils,
 	"monoframe.testing.result": patch_test_result,

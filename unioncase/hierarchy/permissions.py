@@ -93,4 +93,8 @@ def has_scoped_permission(doc, ptype=None, user=None, debug=False):
 		placed_in = doc.parent_union
 	if doc.doctype == "Grievance" and (ptype or "read") in READ_PTYPES and doc.get(ORIGIN_FIELD) in unions:
 		return True
+	if doc.doctype == "Grievance" and ptype == "create" and doc.is_new() and not placed_in:
+		# Not placed yet: validation answers that the owning union is required, and checks the scope
+		# again once it is set (placement.validate_grievance), so this is no way around it.
+		return True
 	return placed_in in unions

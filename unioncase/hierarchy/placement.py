@@ -76,6 +76,16 @@ def validate_grievance(doc):
 			frappe.MandatoryError,
 			title=_("Owning union missing"),
 		)
+	if doc.is_new() and not doc.flags.ignore_permissions:
+		# the create check ran before the owning union was known (permissions.has_scoped_permission)
+		if not frappe.has_permission(doc.doctype, "create", doc=doc):
+			frappe.throw(
+				_(
+					"You can record a case only for a union in your part of the hierarchy; {0} is outside it."
+				).format(frappe.bold(doc.owning_union)),
+				frappe.PermissionError,
+				title=_("Outside your part of the hierarchy"),
+			)
 	set_case_ancestry(doc)
 	if doc.member and not doc.is_anonymous:
 		member_union = frappe.db.get_value("Union Member", doc.member, "workplace_union")

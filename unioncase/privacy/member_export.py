@@ -46,7 +46,8 @@ CASE_FIELDS = (
 )
 
 
-@frappe.whitelist()
+# state-changing: each export writes an Access Log entry, so only a POST may run it
+@frappe.whitelist(methods=["POST"])
 def export_member_data(member: str) -> dict:
 	"""The member's data as a dict (the JSON the caller downloads); the export is access-logged."""
 	check_export_permission(member)

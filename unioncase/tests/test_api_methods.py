@@ -9,16 +9,33 @@ import frappe
 
 import unioncase
 from unioncase.compat import IntegrationTestCase
+from unioncase.privacy.audit import ACCESS_LOG, log_identity_access
+from unioncase.tests.hierarchy_data import ensure_hierarchy
 from unioncase.tests.privacy_data import make_case, make_member, make_website_user
 from unioncase.tests.rest_client import RestSession
 
-# What may change state, by its path: each answers only POST.
-STATE_CHANGING = (
-	"unioncase.privacy.consent.withdraw_consent",
-	"unioncase.workflows.escalation.escalate",
-	"unioncase.workflows.actions.apply_workflow",
-	"unioncase.workflows.satisfaction.submit_rating",
+# What may change state, by its path, with arguments naming nothing that exists: each answers only POST.
+STATE_CHANGING = {
+	"unioncase.privacy.consent.withdraw_consent": {"member": "T no such member"},
+	"unioncase.privacy.member_export.export_member_data": {"member": "T no such member"},  # Access Log
+	"unioncase.workflows.escalation.escalate": {"name": "T no such case", "reason": "x"},
+	"unioncase.workflows.actions.apply_workflow": {
+		"doc": {"doctype": "Grievance", "name": "T none"},
+		"action": "x",
+	},
+	"unioncase.workflows.satisfaction.submit_rating": {"token": "T no such token", "rating": 3},
+	"unioncase.intake.inbox.retry": {"name": "T no such message"},
+	"unioncase.intake.conversation.reply": {"case": "T no such case", "message": "x"},
+}
+# Everything else the app whitelists only reads. A new method must be put in one of the two.
+READ_ONLY = (
+	"unioncase.hierarchy.api.get_count",
+	"unioncase.hierarchy.api.global_search",
+	"unioncase.hierarchy.api.get_union_tree_nodes",
+	"unioncase.workflows.views.my_unions",
+	"unioncase.intake.conversation.get_conversation",
 )
+ADMIN = "t.admin@test.unioncase.org"  # a Union Administrator: no permission check refuses them
 
 
 def app_whitelisted() -> dict:
@@ -33,6 +50,14 @@ def app_whitelisted() -> dict:
 
 
 class TestApiMethods(IntegrationTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_hierarchy()
+
+	def test_every_whitelisted_method_is_classified(self):
+		self.assertEqual(sorted(app_whitelisted()), sorted([*STATE_CHANGING, *READ_ONLY]))
+
 	def test_every_whitelisted_parameter_is_typed(self):
 		self.assertTrue(frappe.get_hooks("require_type_annotated_api_methods", app_name="unioncase"))
 		methods = app_whitelisted()
@@ -49,8 +74,36 @@ class TestApiMethods(IntegrationTestCase):
 	def test_state_changing_methods_answer_only_post(self):
 		methods = app_whitelisted()
 		for path in STATE_CHANGING:
+			self.assertIn(path, methods)
 			with self.subTest(method=path):
 				self.assertEqual(frappe.allowed_http_methods_for_whitelisted_func[methods[path]], ["POST"])
+
+	def test_a_get_to_any_state_changing_method_is_refused_over_rest(self):
+		"""403 for the GET; the same call by POST gets past that check (another answer than 403), so
+		the refusal is the method check and not a permission the arguments happen to miss."""
+		session = RestSession(ADMIN)
+		for path, arguments in STATE_CHANGING.items():
+			with self.subTest(method=path):
+				refused = session.get(f"/api/method/{path}", **arguments)
+				self.assertEqual(refused.status_code, 403, refused.text[:300])
+				self.assertEqual(refused.json().get("exc_type"), "PermissionError", refused.text[:300])
+				posted = session.post(f"/api/method/{path}", **arguments)
+				self.assertNotIn(posted.status_code, (403, 405), posted.text[:300])
+				self.assertLess(posted.status_code, 500, posted.text[:300])
+
+	def test_the_audit_entry_survives_a_rollback_alone(self):
+		"""A GET's writes are rolled back after it answers; the identity access entry is written again
+		and committed, and the request's other writes are not."""
+		other = frappe.get_doc({"doctype": "ToDo", "description": f"T other write {frappe.generate_hash()}"})
+		other.insert(ignore_permissions=True)
+		frappe.set_user(ADMIN)
+		case = frappe.get_all("Grievance", limit=1, pluck="name")[0]
+		before = frappe.db.count(ACCESS_LOG, {"reference_name": case, "user": ADMIN})
+		log_identity_access("View", "Grievance", case)
+		frappe.set_user("Administrator")
+		frappe.db.rollback()  # what Frappe does after a GET (and after an error)
+		self.assertEqual(frappe.db.count(ACCESS_LOG, {"reference_name": case, "user": ADMIN}), before + 1)
+		self.assertFalse(frappe.db.exists("ToDo", other.name))
 
 	def test_a_get_to_withdraw_consent_is_refused_and_changes_nothing(self):
 		email = make_website_user(f"worker-{frappe.generate_hash(length=6)}@example.org")

@@ -84,9 +84,10 @@ class TestMemberExport(IntegrationTestCase):
 	def test_over_rest(self):
 		frappe.db.commit()  # release the naming-series and row locks this class's inserts hold
 		member = frappe.db.get_value("Union Member", {"full_name": member_name(WORKPLACE)})
-		allowed = RestSession(CUSTODIAN).get(EXPORT, member=member)
+		self.assertEqual(RestSession(CUSTODIAN).get(EXPORT, member=member).status_code, 403)  # POST only
+		allowed = RestSession(CUSTODIAN).post(EXPORT, member=member)
 		self.assertEqual(allowed.status_code, 200, allowed.text)
 		self.assertEqual(allowed.json()["message"]["member"]["name"], member)
-		refused = RestSession(OTHER_CUSTODIAN).get(EXPORT, member=member)
+		refused = RestSession(OTHER_CUSTODIAN).post(EXPORT, member=member)
 		self.assertEqual(refused.status_code, 403, refused.text)
 		self.assertNotIn(member_name(WORKPLACE), refused.text)
