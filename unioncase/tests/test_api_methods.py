@@ -26,6 +26,7 @@ STATE_CHANGING = {
 	"unioncase.workflows.satisfaction.submit_rating": {"token": "T no such token", "rating": 3},
 	"unioncase.intake.inbox.retry": {"name": "T no such message"},
 	"unioncase.intake.conversation.reply": {"case": "T no such case", "message": "x"},
+	"unioncase.reports.export.start_export": {"union": "T no such union"},  # queues a job, logs it
 }
 # Everything else the app whitelists only reads. A new method must be put in one of the two.
 READ_ONLY = (
@@ -34,6 +35,8 @@ READ_ONLY = (
 	"unioncase.hierarchy.api.get_union_tree_nodes",
 	"unioncase.workflows.views.my_unions",
 	"unioncase.intake.conversation.get_conversation",
+	"unioncase.reports.api.group_by_choices",
+	"unioncase.reports.cards.unanswered_inbound_messages",
 )
 ADMIN = "t.admin@test.unioncase.org"  # a Union Administrator: no permission check refuses them
 

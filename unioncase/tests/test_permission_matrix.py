@@ -438,6 +438,32 @@ class TestPermissionMatrix(IntegrationTestCase):
 					file_content(union),
 				)
 
+	def test_rest_analytics_reports(self):
+		"""The analytics reports, grouped by owning union over all time, show exactly the subtree."""
+		all_time = {"from_date": "2000-01-01", "to_date": "2099-12-31"}
+		reports = {
+			"Case Volume": {**all_time, "group_by": "union", "period": "Year"},
+			"Resolution Performance": {**all_time, "group_by": "union"},
+			"Open Case Ageing": {},
+		}
+		for report, filters in reports.items():
+
+			def probe(email, report=report, filters=filters):
+				response = self.sessions[email].get(
+					"/api/method/frappe.desk.query_report.run", report_name=report, filters=filters
+				)
+				if response.status_code == 403:
+					return set()
+				self.assertEqual(response.status_code, 200, response.text[:300])
+				rows = response.json()["message"]["result"]
+				return {
+					row["union"]
+					for row in rows
+					if isinstance(row, dict) and str(row.get("union") or "").startswith("T ")
+				}
+
+			self.check_cases(f"{report} report", probe)
+
 	def test_rest_members_and_unions(self):
 		def expected_members(email):
 			if USERS[email][0] == "Union Researcher":

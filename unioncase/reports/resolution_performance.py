@@ -1,0 +1,163 @@
+"""Resolution performance: how fast cases are answered and resolved, in working time.
+
+Time to first response (working hours, `received_on` to `responded_on`) and to resolution (working
+days, `received_on` to `resolved_on`, less the time the clock was paused waiting on the worker or the
+employer), each on the calendar of the case's owning union (`unioncase.workflows.deadlines`): median
+and 90th percentile, the share resolved by the resolution deadline, and how many cases were escalated.
+Only the cases received in the chosen window are read (per case, only the group and the dates).
+"""
+
+import frappe
+import numpy as np
+from frappe import _
+
+from unioncase.reports.common import (
+	bar_chart,
+	float_column,
+	group_by_of,
+	group_column,
+	int_column,
+	no_data_message,
+	percent_column,
+	records,
+	share,
+	summary_item,
+	with_defaults,
+)
+from unioncase.reports.queries import CaseQuery, G, category_rollup, dimension_sql
+from unioncase.workflows.deadlines import WEEKDAYS, calendar_name_for, get_calendar
+
+OPTIONS = ("group_by",)
+DAY = np.timedelta64(1, "D")
+
+
+def busday_args(calendar_name: str | None) -> dict:
+	calendar = get_calendar(calendar_name)
+	weekmask = [0 if day in calendar.weekly_offs else 1 for day in range(len(WEEKDAYS))]
+	return {"weekmask": weekmask, "holidays": sorted(np.datetime64(day, "D") for day in calendar.holidays)}
+
+
+def working_seconds(start, end, calendar: dict):
+	"""Vectorised WorkingCalendar.working_seconds: time between two moments on working days only."""
+	start = np.asarray(start, dtype="datetime64[s]")
+	end = np.asarray(end, dtype="datetime64[s]")
+	valid = ~(np.isnat(start) | np.isnat(end)) & (end > start)
+	epoch = np.datetime64("2000-01-03T00:00:00", "s")
+	start, end = np.where(valid, start, epoch), np.where(valid, end, epoch)
+	start_day, end_day = start.astype("datetime64[D]"), end.astype("datetime64[D]")
+	same_day = start_day == end_day
+	start_works = np.is_busday(start_day, **calendar)
+	end_works = np.is_busday(end_day, **calendar)
+	first = np.where(start_works, ((start_day + DAY).astype("datetime64[s]") - start).astype(float), 0.0)
+	middle = np.busday_count(np.minimum(start_day + DAY, end_day), end_day, **calendar) * 86400.0
+	last = np.where(end_works, (end - end_day.astype("datetime64[s]")).astype(float), 0.0)
+	within = np.where(start_works, (end - start).astype(float), 0.0)
+	seconds = np.where(same_day, within, first + middle + last)
+	return np.where(valid, seconds, np.nan)
+
+
+def case_durations(query: CaseQuery, group: str):
+	"""Per case: the group, working hours to the first response, working days to resolution."""
+	import pandas as pd
+
+	frame = query.rows(
+		{
+			"group": dimension_sql(group),
+			"owning_union": f"{G}.`owning_union`",
+			"received_on": f"{G}.`received_on`",
+			"responded_on": f"{G}.`responded_on`",
+			"resolved_on": f"{G}.`resolved_on`",
+			"resolution_due_on": f"{G}.`resolution_due_on`",
+			"paused_seconds": f"coalesce({G}.`paused_seconds`, 0)",
+			"escalated": (
+				f"exists (select 1 from `tabGrievance Escalation` uc_hop where uc_hop.parent = {G}.`name`"
+				" and uc_hop.parenttype = 'Grievance' and uc_hop.direction = 'Escalated')"
+			),
+		}
+	)
+	if frame.empty:
+		return frame
+	for column in ("received_on", "responded_on", "resolution_due_on"):
+		frame[column] = pd.to_datetime(frame[column])
+	frame["resolved_on"] = pd.to_datetime(frame["resolved_on"])
+	frame["response_hours"] = np.nan
+	frame["resolution_days"] = np.nan
+	calendars = {}
+	for union in frame["owning_union"].dropna().unique():
+		calendars.setdefault(calendar_name_for(union), []).append(union)
+	for calendar_name, unions in calendars.items():
+		rows = frame["owning_union"].isin(unions)
+		spec = busday_args(calendar_name)
+		part = frame.loc[rows]
+		frame.loc[rows, "response_hours"] = (
+			working_seconds(part["received_on"].values, part["responded_on"].values, spec) / 3600.0
+		)
+		resolution = working_seconds(part["received_on"].values, part["resolved_on"].values, spec)
+		resolution = np.maximum(resolution - part["paused_seconds"].astype(float).values, 0.0)
+		frame.loc[rows, "resolution_days"] = resolution / 86400.0
+	frame["within_target"] = frame["resolved_on"].notna() & (
+		frame["resolved_on"] <= frame["resolution_due_on"].dt.normalize()
+	)
+	return frame
+
+
+def execute(filters=None):
+	filters = with_defaults(filters)
+	group = group_by_of(filters, "level")
+	frame = case_durations(CaseQuery(filters, extra=OPTIONS), group)
+	columns = [
+		group_column(group),
+		int_column("cases", _("Cases")),
+		int_column("responded", _("Responded")),
+		float_column("response_median", _("Median Hours to First Response"), 150),
+		float_column("response_p90", _("90th Percentile Hours to First Response"), 150),
+		int_column("resolved", _("Resolved")),
+		float_column("resolution_median", _("Median Working Days to Resolution"), 150),
+		float_column("resolution_p90", _("90th Percentile Working Days to Resolution"), 150),
+		percent_column("within_target", _("Resolved within Target")),
+		percent_column("escalation_rate", _("Escalation Rate")),
+	]
+	if frame.empty:
+		return columns, [], no_data_message(frame), None, []
+	if group == "category":
+		mapping = category_rollup(frame["group"].dropna().unique(), filters.get("category"))
+		frame["group"] = frame["group"].map(lambda value: mapping.get(value, value))
+	frame["group"] = frame["group"].fillna(_("Not Set")).replace("", _("Not Set"))
+
+	def summarise(part) -> dict:
+		resolved = part["resolution_days"].dropna()
+		responded = part["response_hours"].dropna()
+		return {
+			"cases": len(part),
+			"responded": len(responded),
+			"response_median": round(float(responded.median()), 1) if len(responded) else None,
+			"response_p90": round(float(responded.quantile(0.9)), 1) if len(responded) else None,
+			"resolved": len(resolved),
+			"resolution_median": round(float(resolved.median()), 1) if len(resolved) else None,
+			"resolution_p90": round(float(resolved.quantile(0.9)), 1) if len(resolved) else None,
+			"within_target": share(int(part["within_target"].sum()), len(resolved)),
+			"escalation_rate": share(int(part["escalated"].astype(int).sum()), len(part)),
+		}
+
+	data = [{group: key, **summarise(part)} for key, part in frame.groupby("group")]
+	data.sort(key=lambda row: -row["cases"])
+	overall = summarise(frame)
+	data.append({group: _("Total"), **overall, "is_total_row": 1})
+	chart = bar_chart(
+		[row[group] for row in data[:-1]],
+		{_("Median Working Days to Resolution"): [row["resolution_median"] or 0 for row in data[:-1]]},
+	)
+	summary = [
+		summary_item(overall["response_median"] or 0, _("Median Hours to First Response"), "Float"),
+		summary_item(overall["resolution_median"] or 0, _("Median Working Days to Resolution"), "Float"),
+		summary_item(overall["within_target"], _("Resolved within Target"), "Percent", "Green"),
+		summary_item(overall["escalation_rate"], _("Escalation Rate"), "Percent", "Orange"),
+	]
+	return columns, records_of(data), None, chart, summary
+
+
+def records_of(data):
+	return [
+		{key: (value.item() if hasattr(value, "item") else value) for key, value in row.items()}
+		for row in data
+	]
