@@ -18,6 +18,7 @@ from unioncase.tests.rest_client import RestSession
 STATE_CHANGING = {
 	"unioncase.privacy.consent.withdraw_consent": {"member": "T no such member"},
 	"unioncase.privacy.member_export.export_member_data": {"member": "T no such member"},  # Access Log
+	"unioncase.privacy.erasure.erase_member": {"member": "T no such member"},
 	"unioncase.workflows.escalation.escalate": {"name": "T no such case", "reason": "x"},
 	"unioncase.workflows.actions.apply_workflow": {
 		"doc": {"doctype": "Grievance", "name": "T none"},
