@@ -1,6 +1,6 @@
 """The demo generator: deterministic, stable when topped up, and valid for the app's own rules."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import frappe
 from frappe.utils import get_datetime
@@ -148,12 +148,15 @@ class TestDemoGenerator(IntegrationTestCase):
 			_insert_cases(factory, 0, CASES)
 			self.assert_demo_kinds(names)
 		finally:
-			for doctype, _fields in CASE_TABLES:
-				link = "grievance" if frappe.get_meta(doctype).has_field("grievance") else "parent"
-				frappe.db.delete(doctype, {link: ("in", names)})
-			frappe.db.delete("Grievance Tag Link", {"parent": ("in", names)})
-			frappe.db.delete("Grievance", {"name": ("in", names)})
-			frappe.db.commit()
+			self.delete_cases(names)
+
+	def delete_cases(self, names):
+		for doctype, _fields in CASE_TABLES:
+			link = "grievance" if frappe.get_meta(doctype).has_field("grievance") else "parent"
+			frappe.db.delete(doctype, {link: ("in", names)})
+		frappe.db.delete("Grievance Tag Link", {"parent": ("in", names)})
+		frappe.db.delete("Grievance", {"name": ("in", names)})
+		frappe.db.commit()
 
 	def assert_demo_kinds(self, names):
 		cases = frappe.get_all(
@@ -240,3 +243,50 @@ class TestDemoGenerator(IntegrationTestCase):
 				"Contact Handle", {"grievance": ("in", [c.name for c in cases if not c.is_anonymous])}
 			)
 		)
+
+	def test_older_history_is_the_year_before_moved_back_whole_weeks(self):
+		self.load_world()
+		# two arrivals a day: the copied history starts after 2 x 728 cases
+		factory = CaseFactory(self.plan, SEED, ANCHOR, self.tags, per_day=2)
+		first, last = factory.history_from, factory.history_from + 2 * factory.period + 10
+		names = [factory.name_of(n) for n in range(last)]
+		try:
+			_insert_cases(factory, 0, last)
+			self.assertEqual(frappe.db.count("Grievance", {"name": ("in", names)}), last)
+			columns = [f for f in GRIEVANCE_FIELDS if f != "name"]
+			for n in (first, first + 1, first + factory.period - 1, first + factory.period, last - 1):
+				k = (n - first) // factory.period + 1
+				copy, template = names[n], names[n - k * factory.period]
+				with self.subTest(case=n):
+					a, b = (
+						frappe.db.get_value("Grievance", name, columns, as_dict=True)
+						for name in (copy, template)
+					)
+					shift = timedelta(days=364 * k)
+					self.assertEqual(a.received_on, b.received_on - shift)
+					self.assertEqual(a.received_on.weekday(), b.received_on.weekday())
+					self.assertEqual(a.resolution_due_on, b.resolution_due_on - shift)
+					self.assertEqual(a.subject, b.subject)
+					self.assertEqual(a.status, b.status)
+					self.assertNotEqual(a.status, "Open")
+					for doctype in ("Grievance Tag Link", "Grievance Escalation"):
+						self.assertEqual(
+							frappe.db.count(doctype, {"parent": copy}),
+							frappe.db.count(doctype, {"parent": template}),
+						)
+			# the copies carry their kinds along: escalated, confidential and anonymous WhatsApp cases
+			copies = names[first:]
+			self.assertTrue(frappe.db.count("Grievance Escalation", {"parent": ("in", copies)}))
+			self.assertTrue(frappe.db.count("Grievance", {"name": ("in", copies), "is_confidential": 1}))
+			self.assertEqual(
+				frappe.db.count("Confidential Identity", {"grievance": ("in", copies)}),
+				frappe.db.count("Grievance", {"name": ("in", copies), "is_confidential": 1}),
+			)
+			self.assertEqual(
+				frappe.db.count("Contact Handle", {"grievance": ("in", copies)}),
+				frappe.db.count(
+					"Grievance", {"name": ("in", copies), "is_anonymous": 1, "channel": "WhatsApp"}
+				),
+			)
+		finally:
+			self.delete_cases(names)
