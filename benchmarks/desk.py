@@ -180,7 +180,11 @@ def report(args, plans, p50, shapes):
 				f"{shapes[('large', scope, label)]:<10} {path}  {' '.join(verdict) or 'ok'}"
 			)
 	print()
-	print("Stock Frappe against the app, in-process frappe.get_list as each official, p50 ms (same rounds)")
+	warmup, rounds = large.get("stock_rounds", ["?", "?"])
+	print(
+		f"Stock Frappe against the app, in-process frappe.get_list as each official, p50 ms over {rounds}"
+		f" rounds after {warmup} warm-up round(s), the same for both paths, round-robin"
+	)
 	print(
 		f"  {'op':<20}{'scope':<11}{'app ' + s:>10}{'stock ' + s:>10}{'app ' + l:>10}{'stock ' + l:>10}{'stock/app ' + l:>15}"
 	)

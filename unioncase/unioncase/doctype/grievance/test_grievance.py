@@ -123,10 +123,11 @@ class TestCaseIndexes(IntegrationTestCase):
 		indexes = set(self.indexes().values())
 		for column in ("originating_union", "branch", "federation", "confederation"):
 			with self.subTest(scope=column):
-				# scope = X and status = 'Open' and workflow_state = Y order by modified desc limit 20
-				self.assertIn((column, "status", "workflow_state", "modified"), indexes)
 				# the open list and its count
 				self.assertTrue(any(index[:3] == (column, "status", "modified") for index in indexes))
+				if column != "originating_union":
+					# scope = X and status = 'Open' and workflow_state = Y order by modified desc limit 20
+					self.assertIn((column, "status", "workflow_state", "modified"), indexes)
 
 	def test_a_workplace_unions_all_cases_view_is_read_in_modified_order(self):
 		self.assertIn(("originating_union", "modified"), set(self.indexes().values()))
