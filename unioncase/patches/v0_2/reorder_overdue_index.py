@@ -1,0 +1,13 @@
+"""The overdue job's index led by is_overdue, not status (see Grievance CASE_INDEXES)."""
+
+import frappe
+
+from unioncase.unioncase.doctype.grievance.grievance import DROPPED_INDEXES, on_doctype_update
+
+
+def execute():
+	on_doctype_update()
+	existing = {row.Key_name for row in frappe.db.sql("show index from `tabGrievance`", as_dict=True)}
+	for name in DROPPED_INDEXES:
+		if name in existing:
+			frappe.db.sql_ddl(f"alter table `tabGrievance` drop index `{name}`")
