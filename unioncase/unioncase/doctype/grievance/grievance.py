@@ -28,7 +28,7 @@ class Grievance(Document):
 		after_stage_change(self)
 
 
-# Replaced by an index of the same columns in a better order; dropped by patch v0_2.reorder_overdue_index.
+# Replaced by an index of the same columns in a better order; dropped by patch v0_2.case_view_indexes.
 DROPPED_INDEXES = ("status_overdue_next_due",)
 
 

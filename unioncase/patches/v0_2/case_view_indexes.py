@@ -1,4 +1,5 @@
-"""The overdue job's index led by is_overdue, not status (see Grievance CASE_INDEXES)."""
+"""The indexes the Desk's case views are read from (Grievance CASE_INDEXES), on sites whose Grievance
+DocType is not synced again, and the overdue job's index in its new column order."""
 
 import frappe
 
