@@ -1,8 +1,7 @@
 """Is the overdue job's selection served by its index at any case load? (see README.md)
 
-Run through `benchmarks/run`, after scoped_list.py: the large case load that one leaves behind is
-measured as it is, then the small one is generated and measured (without a large load there, both
-are generated, small first). At each load it times, p50 over the same rounds:
+Run through `benchmarks/run`, inside each benchmark site in turn (10k, then 1M cases), on the load
+load.py keeps there. It times, p50 over the same rounds:
 - select: the job's selection (`overdue.DUE_CASES_SQL`) when nothing new is due (what every
   15-minute run pays);
 - count: a bare `count(*)` of open cases, answered from an index (the yardstick);
@@ -11,13 +10,13 @@ are generated, small first). At each load it times, p50 over the same rounds:
 It prints select/count in the same run; a selection that scanned the history would grow with it.
 """
 
+import argparse
 import gc
 import statistics
 import sys
 import time
 
 import frappe
-from scoped_list import fmt_cases, generate, load_arguments, reset_cases, settle
 
 from unioncase.workflows import overdue
 
@@ -25,13 +24,12 @@ COUNT_SQL = "select count(*) from `tabGrievance` where status = 'Open'"
 
 
 def parse_args(argv=None):
-	parser = load_arguments(__doc__.splitlines()[0])
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("--repetitions", type=int, default=30)
+	parser.add_argument("--warmup", type=int, default=5)
 	parser.add_argument("--newly-overdue", type=int, default=200, help="cases the timed job run flags")
 	parser.add_argument("--job-runs", type=int, default=3)
-	parser.add_argument(
-		"--fresh", action="store_true", help="generate both loads even if the large one is already there"
-	)
-	return parser.parse_known_args(argv)[0]  # scoped_list.py's options are shared by benchmarks/run
+	return parser.parse_known_args(argv)[0]  # the other benchmarks' options are shared by benchmarks/run
 
 
 def timed(fn) -> float:
@@ -90,47 +88,37 @@ def main(argv=None):
 	frappe.init()
 	frappe.connect()
 	frappe.set_user("Administrator")
-	results = {}
-	loads = [args.cases_small, args.cases_large]
-	if not args.fresh and frappe.db.count("Grievance") >= args.cases_large:
-		# scoped_list.py has just built the large load: measure it first, then rebuild only the small one
-		summary, took = generate(args.cases_large, args)
-		settle(args.settle)
-		results[summary["cases"]] = (took, measure(args))
-		loads.pop()
-	reset_cases()
-	for cases in loads:
-		summary, took = generate(cases, args)
-		settle(args.settle)
-		results[summary["cases"]] = (took, measure(args))
-	results = dict(sorted(results.items()))
-	report(args, results)
+	report(args, measure(args))
 	frappe.destroy()
 	return 0
 
 
-def report(args, results):
+def fmt_cases(n: int) -> str:
+	if n >= 1_000_000 and n % 1_000_000 == 0:
+		return f"{n // 1_000_000}M"
+	if n >= 1000 and n % 1000 == 0:
+		return f"{n // 1000}k"
+	return f"{n:,}"
+
+
+def report(args, r):
+	total, open_, flagged_total = r["rows"]
 	print()
 	print(
-		f"Overdue job: p50 ms over {args.repetitions} runs ({args.warmup} warm-up); job: median of {args.job_runs}"
+		f"Overdue job at {fmt_cases(int(total))} cases: p50 ms over {args.repetitions} runs ({args.warmup} warm-up);"
+		f" job: median of {args.job_runs}"
 	)
 	header = f"  {'cases':>8}{'open':>8}{'overdue':>9}{'select':>9}{'count':>9}{'select/count':>14}{'job':>10}{'flagged':>9}"
 	print(header)
-	print("  " + "-" * (len(header) - 2))
-	for cases, (_took, r) in results.items():
-		_total, open_, flagged_total = r["rows"]
-		print(
-			f"  {fmt_cases(cases):>8}{int(open_):>8,}{int(flagged_total):>9,}{r['select']:>9.2f}{r['count']:>9.2f}"
-			f"{r['select'] / r['count']:>14.2f}{r['job']:>10.1f}{r['flagged'][0][1]:>9}"
-		)
-	(small, (_t, rs)), (large, (_t2, rl)) = results.items()
-	print()
-	print(f"  select at {fmt_cases(large)} / at {fmt_cases(small)}: {rl['select'] / rs['select']:.2f}")
-	print(f"  job per flagged case at {fmt_cases(large)}: {rl['job'] / max(1, rl['flagged'][0][1]):.2f} ms")
-	print(f"  job runs (due before, flagged): {rl['flagged']}")
-	print()
-	print(f"  plan at {fmt_cases(large)}: {overdue.DUE_CASES_SQL}")
-	for row in rl["explain"]:
+	print(
+		f"  {fmt_cases(int(total)):>8}{int(open_):>8,}{int(flagged_total):>9,}{r['select']:>9.2f}{r['count']:>9.2f}"
+		f"{r['select'] / r['count']:>14.2f}{r['job']:>10.1f}{r['flagged'][0][1]:>9}"
+	)
+	print(
+		f"  job per flagged case: {r['job'] / max(1, r['flagged'][0][1]):.2f} ms; runs (due before, flagged): {r['flagged']}"
+	)
+	print(f"  plan: {overdue.DUE_CASES_SQL}")
+	for row in r["explain"]:
 		print(
 			"    "
 			+ "  ".join(f"{c}={row.get(c)}" for c in ("type", "key", "key_len", "ref", "rows", "Extra"))

@@ -16,6 +16,10 @@ Shape of the data
   That is how real case loads behave, and it is the assumption the scoped-list benchmark relies on.
 - Case N is a pure function of (seed, N, anchor): growing from 10k to 1M cases keeps the first (newest)
   10k identical, and a top-up only inserts the cases that are missing.
+- History older than two years (case N >= HISTORY_FROM, every one of them long closed) repeats the
+  year before it: case N is case N - k * PERIOD (PERIOD = 52 weeks of arrivals) with every date
+  k * 52 weeks earlier, so weekdays and working-day deadlines stay right. It is copied inside MariaDB
+  (INSERT ... SELECT), which makes a million cases a matter of minutes, not of an hour of Python.
 - About 80% of cases are owned by their workplace union, 15% by its branch and 5% by its federation.
 
 Usage: `make_demo(cases=20000, members=5000, workplace_unions=300, seed=42)`, from Python, from
@@ -24,6 +28,7 @@ records are inserted with precomputed names, and a row whose name already exists
 """
 
 import bisect
+import itertools
 import json
 import math
 import multiprocessing
@@ -39,8 +44,14 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from unioncase.hierarchy.scope import LEVELS
+from unioncase.intake.handle import TRACKING_PAGE
+from unioncase.intake.tracking import ALPHABET as TRACKING_ALPHABET
+from unioncase.intake.tracking import LENGTH as TRACKING_LENGTH
+from unioncase.intake.tracking import code_hash
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.workflows import deadlines
+from unioncase.workflows.escalation import ESCALATED as ESCALATED_STAGE
+from unioncase.workflows.escalation import ESCALATED_DIRECTION
 from unioncase.workflows.install import definition
 
 SETTINGS_KEY = "unioncase_demo_settings"
@@ -51,11 +62,14 @@ DEMO_PREFIX = "DEMO-"
 CASES_PER_DAY = 100
 OPEN_DECAY_DAYS = 20
 CHUNK = 10_000
+SMALL_CHUNK = 2_000
 # Rows per INSERT statement: keeps each statement well under MariaDB's default 16 MB max_allowed_packet.
 ROWS_PER_STATEMENT = 2_000
 # From this many cases on, rows are generated in a separate process (see _case_pool).
 PROCESS_THRESHOLD = 100_000
 EPOCH = datetime(1970, 1, 1)
+# Cases older than two years are copies of the year before them (CaseFactory.history_from).
+HISTORY_SHIFT_DAYS = 364
 # Members' ages and join dates are relative to this year, so the plan does not depend on the clock.
 REFERENCE_YEAR = 2026
 
@@ -93,6 +107,18 @@ REMEDIES = _DATA["REMEDIES"]
 CLOSURE_NOTES = _DATA["CLOSURE_NOTES"]
 CLOSED_REMEDIES = _DATA["CLOSED_REMEDIES"]
 REJECTION_NOTES = _DATA["REJECTION_NOTES"]
+ESCALATION_REASONS = _DATA["ESCALATION_REASONS"]
+OPEN_STAGE_WEIGHTS = _DATA["OPEN_STAGE_WEIGHTS"]
+# Of the cases a branch or federation owns, the share that came up the tree by escalation.
+ESCALATED_SHARE = 0.6
+# Of escalated open cases, the share still waiting for the higher union to accept them.
+AWAITING_ACCEPTANCE = 0.35
+# Named reporters whose case is confidential: more often for harassment and discrimination.
+CONFIDENTIAL_SHARE = {"Harassment and Violence": 0.25, "Discrimination": 0.25}
+CONFIDENTIAL_DEFAULT_SHARE = 0.02
+# Anonymous reports since WhatsApp spread mostly come in on the union's WhatsApp hotline.
+ANONYMOUS_WHATSAPP_SHARE = 0.6
+ANONYMOUS_WHATSAPP_SINCE = 2012
 SURNAME_TRADITIONS = {"batak", "minahasa", "ntt", "bali"}
 SECTOR_INDEX = {"garment": 0, "plantation": 1, "fisheries": 2}
 
@@ -120,6 +146,28 @@ GRIEVANCE_FIELDS = (
 	"confederation", "consent_given", "consent_text_version", "consent_given_on",
 	"response_due_on", "resolution_due_on", "responded_on", "stage_since", "next_due_on",
 	"is_overdue", "overdue_since", "workflow_state", "owning_level", "originating_union",
+	"escalated_from", "is_confidential", "clock_paused_since",
+)
+CHILD_FIELDS = ("name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield", "parenttype")
+# The hops of an escalated case (workflows/escalation.py record_hop)
+ESCALATION_FIELDS = (*CHILD_FIELDS, "direction", "from_union", "to_union", "moved_by", "moved_on", "reason")
+# The Identity Custodians named on a confidential case, and its sealed reporter (privacy/confidential.py)
+CUSTODIAN_FIELDS = (*CHILD_FIELDS, "user")
+SEALED_FIELDS = (
+	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "grievance", "member",
+	"reporter_name", "reporter_phone", "reporter_email",
+)
+# An anonymous worker's pseudonymous handle (intake/handle.py): the tracking code's hash, no address
+HANDLE_FIELDS = (
+	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "grievance", "address_kind",
+	"unreachable", "tracking_code_hash",
+)
+# The extra tables a case writes, in the order they are inserted: (doctype, fields)
+CASE_TABLES = (
+	("Grievance Escalation", ESCALATION_FIELDS),
+	("Grievance Identity Custodian", CUSTODIAN_FIELDS),
+	("Confidential Identity", SEALED_FIELDS),
+	("Contact Handle", HANDLE_FIELDS),
 )
 TAG_LINK_FIELDS = (
 	"name", "creation", "modified", "modified_by", "owner", "docstatus", "idx", "parent", "parentfield",
@@ -358,6 +406,9 @@ class CaseFactory:
 		self.anchor = anchor
 		self.anchor_s = (anchor - EPOCH).total_seconds()
 		self.spacing = 86400.0 / per_day
+		# Older history repeats the year before it (see _copy_history): 52 weeks keep the weekdays.
+		self.period = per_day * HISTORY_SHIFT_DAYS
+		self.history_from = 2 * self.period
 		self.tags = tags
 		self._year_start_index = {}
 
@@ -415,6 +466,19 @@ class CaseFactory:
 		self.stage_of_status = {}
 		for state in definition()["states"]:
 			self.stage_of_status.setdefault(state["status"], state["state"])
+		self.open_stages = {level: tuple(map(tuple, pairs)) for level, pairs in OPEN_STAGE_WEIGHTS.items()}
+		self.pausing = set(deadlines.DEFAULT_PAUSING_STATES)
+		# Confidential cases name the confederation's custodian, and the branch's where it has one.
+		self.custodian_of = {
+			user["union"]: user["email"]
+			for user in demo_users(plan)
+			if user.get("extra_role") == IDENTITY_ROLE and user["role"] != "Confederation Official"
+		}
+		self.top_custodians = [
+			user["email"]
+			for user in demo_users(plan)
+			if user.get("extra_role") == IDENTITY_ROLE and user["role"] == "Confederation Official"
+		]
 
 	def _received_seconds(self, n: int) -> float:
 		"""Seconds since EPOCH (naive local time) at which case n was received; non-increasing in n."""
@@ -447,7 +511,16 @@ class CaseFactory:
 		return f"{DEMO_PREFIX}GRV-{received.year}-{self._year_first_index(received.year) - n + 1:07d}"
 
 	def row(self, n: int):
+		"""The case's Grievance row (GRIEVANCE_FIELDS) and its tags."""
+		row, tags, _extras = self.case(n)
+		return row, tags
+
+	def case(self, n: int):
+		"""Row, tags and the case's rows in other tables ({doctype: [rows in CASE_TABLES' fields]})."""
 		rng = random.Random(_mix(self.seed, n, 0xCA5E))
+		# A second stream for what came later (stages, escalations, confidentiality, handles), so the
+		# rest of a case is the one earlier versions generated.
+		extra = random.Random(_mix(self.seed, n, 0xE5CA))
 		received_s = self._received_seconds(n)
 		received = EPOCH + timedelta(seconds=received_s)
 		name = self.name_of(n)
@@ -461,6 +534,12 @@ class CaseFactory:
 		roll = rng.random()
 		owning_level = 0 if roll < 0.80 else (1 if roll < 0.95 else 2)
 		owning = (wp["union_name"], wp["parent_union"], federation)[owning_level]
+		# Cases a branch or federation owns mostly came up the tree: the unions they passed through.
+		chain = [owning]
+		if owning_level and extra.random() < ESCALATED_SHARE:
+			start = 0 if owning_level == 1 or extra.random() < 0.5 else 1
+			chain = [wp["union_name"], wp["parent_union"], federation][start : owning_level + 1]
+		originating = chain[0]
 
 		department = rng.choice(DEPARTMENTS[key])
 		if rng.random() < 0.12:
@@ -532,6 +611,9 @@ class CaseFactory:
 			reporter_phone = _phone(rng) if rng.random() < 0.9 else None
 			reporter_email = _email(rng, reporter_name) if rng.random() < 0.15 else None
 			reporter_gender = "Female" if female else "Male"
+		if is_anonymous and year >= ANONYMOUS_WHATSAPP_SINCE and extra.random() < ANONYMOUS_WHATSAPP_SHARE:
+			channel = "WhatsApp"
+		named = bool(member or reporter_name)
 
 		sentences = [
 			CHANNEL_SENTENCES[channel],
@@ -611,6 +693,42 @@ class CaseFactory:
 				tags.append("Brand Engaged")
 			tags = [tag for tag in tags if tag in self.tags]
 
+		# Escalation hops, between arrival and the last change, and the stage the case is in now.
+		hops, moved_on = [], creation
+		for lower, higher in itertools.pairwise(chain):
+			moved_on = moved_on + (modified - moved_on) * (0.2 + 0.4 * extra.random())
+			hops.append((lower, higher, moved_on, extra.choice(ESCALATION_REASONS)))
+		escalated_at = hops[0][2] if hops else None
+		deadline_values = list(self.deadlines(n, kind, severity, received, status, modified, escalated_at))
+		responded = deadline_values[2]
+		level = LEVELS[-1 - owning_level]
+		stage_since, paused_since = received, None
+		if status != "Open":
+			stage = self.stage_of_status[status]
+		elif hops and extra.random() < AWAITING_ACCEPTANCE:
+			stage, stage_since = ESCALATED_STAGE, hops[-1][2]
+		elif not responded:
+			stage = self.stage_of_status[status]
+		else:
+			stage = _weighted(extra, self.open_stages[level])
+			since = max(responded, hops[-1][2]) if hops else responded
+			stage_since = since + (modified - since) * extra.random() if modified > since else since
+		if stage in self.pausing:
+			# the clock stops while the union waits (workflows/deadlines.py): nothing runs, nothing is overdue
+			paused_since = stage_since
+			deadline_values[4:7] = (None, 0, None)
+		deadline_values[3] = stage_since
+
+		# A named reporter of a confidential case is sealed away from the case (privacy/confidential.py).
+		confidential = named and extra.random() < CONFIDENTIAL_SHARE.get(group, CONFIDENTIAL_DEFAULT_SHARE)
+		sealed = None
+		if confidential:
+			sealed = (member, reporter_name, reporter_phone, reporter_email)
+			member = reporter_name = reporter_phone = reporter_email = None
+		handle_code = None
+		if is_anonymous and channel == "WhatsApp":
+			handle_code = "".join(extra.choice(TRACKING_ALPHABET) for _i in range(TRACKING_LENGTH))
+
 		row = (
 			name,
 			creation,
@@ -647,30 +765,109 @@ class CaseFactory:
 			rating,
 			closure_notes,
 			# the ancestry columns the app derives from the owning union (see hierarchy/ancestry.py)
-			wp["parent_union"] if owning_level < 2 else None,
+			wp["parent_union"] if owning_level < 2 or hops else None,
 			federation,
 			self.confederation,
 			# a named reporter was read the consent text at intake (privacy/consent.py)
-			*((1, DEMO_CONSENT_TEXT, received) if member or reporter_name else (0, None, None)),
-			*self.deadlines(n, kind, severity, received, status, modified),
-			# what Grievance.validate sets (workflows/stages.py): the stage its status starts in, the
-			# owning level, and the origin (no demo case is escalated)
-			self.stage_of_status[status],
-			LEVELS[-1 - owning_level],
-			owning,
+			*((1, DEMO_CONSENT_TEXT, received) if named else (0, None, None)),
+			*deadline_values,
+			# what Grievance.validate and the workflow set (workflows/stages.py, escalation.py): the stage,
+			# the owning level, the bottom of the escalation chain and the union it last came from
+			stage,
+			level,
+			originating,
+			chain[-2] if hops else None,
+			1 if confidential else 0,
+			paused_since,
 		)
-		return row, tags
+		return row, tags, self._extras(name, creation, modified, hops, sealed, handle_code, wp)
 
-	def deadlines(self, n: int, kind: str, severity: str, received: datetime, status: str, last: datetime):
+	def _extras(self, name, creation, modified, hops, sealed, handle_code, wp) -> dict:
+		admin = "Administrator"
+		extras = {}
+		if hops:
+			extras["Grievance Escalation"] = [
+				(
+					f"{name}-E{idx}",
+					moved_on,
+					moved_on,
+					admin,
+					admin,
+					0,
+					idx,
+					name,
+					"escalations",
+					"Grievance",
+					ESCALATED_DIRECTION,
+					lower,
+					higher,
+					admin,
+					moved_on,
+					reason,
+				)
+				for idx, (lower, higher, moved_on, reason) in enumerate(hops, 1)
+			]
+		if sealed:
+			custodians = [*self.top_custodians]
+			if wp["parent_union"] in self.custodian_of:
+				custodians.append(self.custodian_of[wp["parent_union"]])
+			extras["Grievance Identity Custodian"] = [
+				(
+					f"{name}-C{idx}",
+					creation,
+					creation,
+					admin,
+					admin,
+					0,
+					idx,
+					name,
+					"identity_custodians",
+					"Grievance",
+					user,
+				)
+				for idx, user in enumerate(custodians, 1)
+			]
+			extras["Confidential Identity"] = [(name, creation, creation, admin, admin, 0, 0, name, *sealed)]
+		if handle_code:
+			extras["Contact Handle"] = [
+				(
+					f"{name}-H",
+					creation,
+					creation,
+					admin,
+					admin,
+					0,
+					0,
+					name,
+					TRACKING_PAGE,
+					0,
+					code_hash(handle_code),
+				)
+			]
+		return extras
+
+	def deadlines(
+		self,
+		n: int,
+		kind: str,
+		severity: str,
+		received: datetime,
+		status: str,
+		last: datetime,
+		escalated_at: datetime | None = None,
+	):
 		"""Due dates from the shipped default policy (Monday to Friday); most cases answered in days.
 
-		A separate random stream, so the rest of the case is the same as without deadlines."""
+		A separate random stream, so the rest of the case is the same as without deadlines. Escalating
+		a case answers it (it leaves the stage it arrived in)."""
 		rng = random.Random(_mix(self.seed, n, 0xD0E))
 		response_target, resolution_target = self.targets[(kind, severity)]
 		response_due = self.calendar.add(received, response_target)
 		resolution_due = self.calendar.add(received, resolution_target)
 		answered = received + timedelta(hours=rng.expovariate(1 / 30))
 		responded = answered if answered <= last and (status != "Open" or rng.random() < 0.85) else None
+		if escalated_at and (not responded or escalated_at < responded):
+			responded = escalated_at
 		next_due = None
 		if status == "Open":
 			next_due = min(resolution_due, response_due) if not responded else resolution_due
@@ -849,21 +1046,29 @@ def _insert_rows(doctype: str, fields, rows):
 	placeholders: bulk_insert builds each statement with pypika at ~0.3 ms a row (2.9 s against 0.8 s
 	per 10k cases, measured), which alone would take five minutes for a million cases.
 	"""
+	_insert_rows_into(f"`tab{doctype}`", fields, rows)
+
+
+def _insert_rows_into(table: str, fields, rows):
 	columns = ", ".join(f"`{field}`" for field in fields)
 	placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
 	for start in range(0, len(rows), ROWS_PER_STATEMENT):
 		chunk = rows[start : start + ROWS_PER_STATEMENT]
 		frappe.db.sql(
-			f"insert ignore into `tab{doctype}` ({columns}) values " + ", ".join([placeholder] * len(chunk)),
+			f"insert ignore into {table} ({columns}) values " + ", ".join([placeholder] * len(chunk)),
 			tuple(value for row in chunk for value in row),
 		)
 
 
 def _case_chunk(factory: CaseFactory, start: int, stop: int, keep: list[int] | None):
-	"""Rows for cases start..stop-1 and their tag rows; touches no database, so it can run in a thread."""
+	"""Rows for cases start..stop-1, their tag rows and their rows in CASE_TABLES; touches no database,
+	so it can run in a thread."""
 	rows, tag_rows = [], []
+	extra_rows = {doctype: [] for doctype, _fields in CASE_TABLES}
 	for n in range(start, stop):
-		row, tags = factory.row(n)
+		row, tags, extras = factory.case(n)
+		for doctype, table_rows in extras.items():
+			extra_rows[doctype].extend(table_rows)
 		rows.append(tuple(row[i] for i in keep) if keep else row)
 		for idx, tag in enumerate(tags, 1):
 			name, creation, modified = row[0], row[1], row[2]
@@ -871,7 +1076,7 @@ def _case_chunk(factory: CaseFactory, start: int, stop: int, keep: list[int] | N
 			tag_rows.append(
 				(f"{name}-{idx}", creation, modified, admin, admin, 0, idx, name, "tags", "Grievance", tag)
 			)
-	return rows, tag_rows
+	return rows, tag_rows, extra_rows
 
 
 _worker_factory = None
@@ -901,6 +1106,83 @@ def _case_pool(factory: CaseFactory, count: int):
 
 
 def _insert_cases(factory: CaseFactory, first: int, last: int):
+	"""Cases first..last-1: generated up to HISTORY_FROM, copied from the year before beyond it."""
+	history_from = factory.history_from
+	if first < min(last, history_from):
+		_generate_cases(factory, first, min(last, history_from))
+	if last > history_from:
+		_copy_history(factory, max(first, history_from), last)
+
+
+# The older history's template and shift, per chunk of cases (a plain table: DDL commits anyway).
+HISTORY_MAP = "__unioncase_demo_history"
+# Columns that move back with the copied case.
+DATE_COLUMNS = {
+	"creation", "modified", "incident_date", "received_on", "resolved_on", "consent_given_on",
+	"response_due_on", "resolution_due_on", "responded_on", "stage_since", "next_due_on",
+	"overdue_since", "clock_paused_since", "moved_on",
+}  # fmt: skip
+
+
+def _copy_history(factory: CaseFactory, first: int, last: int):
+	"""Cases first..last-1 (all >= HISTORY_FROM) as copies of the year before, by INSERT ... SELECT."""
+	frappe.db.sql_ddl(
+		f"create table if not exists `{HISTORY_MAP}` (name varchar(140) primary key, template varchar(140),"
+		" shift_days int)"
+	)
+	columns = _table_columns("Grievance")
+	tables = [
+		("Grievance", [f for f in GRIEVANCE_FIELDS if f in columns], "name", {}),
+		("Grievance Tag Link", TAG_LINK_FIELDS, "parent", {}),
+		*((doctype, fields, "parent", {}) for doctype, fields in CASE_TABLES if "parent" in fields),
+		("Confidential Identity", SEALED_FIELDS, "grievance", {"name": "m.name"}),
+		(
+			"Contact Handle",
+			HANDLE_FIELDS,
+			"grievance",
+			{
+				"name": "concat(m.name, '-H')",
+				"tracking_code_hash": "sha2(concat(c.tracking_code_hash, m.name), 256)",
+			},
+		),
+	]
+	statements = []
+	for doctype, fields, link, overrides in tables:
+		expressions = []
+		for field in fields:
+			if field in overrides:
+				expressions.append(overrides[field])
+			elif field == link or field == "grievance":
+				expressions.append("m.name")
+			elif field == "name":
+				# a child row's name is its parent's name and a suffix
+				expressions.append(f"concat(m.name, substring(c.name, char_length(c.`{link}`) + 1))")
+			elif field in DATE_COLUMNS:
+				expressions.append(f"c.`{field}` - interval m.shift_days day")
+			else:
+				expressions.append(f"c.`{field}`")
+		statements.append(
+			f"insert ignore into `tab{doctype}` ({', '.join(f'`{f}`' for f in fields)}) "
+			f"select {', '.join(expressions)} from `{HISTORY_MAP}` m join `tab{doctype}` c on c.`{link}` = m.template"
+		)
+	period, started = factory.period, time.perf_counter()
+	chunk = CHUNK * 2
+	for start in range(first, last, chunk):
+		stop = min(start + chunk, last)
+		frappe.db.sql(f"delete from `{HISTORY_MAP}`")
+		rows = []
+		for n in range(start, stop):
+			k = (n - factory.history_from) // period + 1
+			rows.append((factory.name_of(n), factory.name_of(n - k * period), k * HISTORY_SHIFT_DAYS))
+		_insert_rows_into(f"`{HISTORY_MAP}`", ("name", "template", "shift_days"), rows)
+		for statement in statements:
+			frappe.db.sql(statement)
+		frappe.db.commit()
+		_progress(_("Cases (older history, copied)"), stop - first, last - first, started)
+	frappe.db.sql_ddl(f"drop table if exists `{HISTORY_MAP}`")
+
+
+def _generate_cases(factory: CaseFactory, first: int, last: int):
 	"""Bulk-insert cases first..last-1 in chunks of CHUNK, committing each chunk.
 
 	The next chunks are generated in a worker while the database stores the current one.
@@ -910,19 +1192,24 @@ def _insert_cases(factory: CaseFactory, first: int, last: int):
 	fields = [GRIEVANCE_FIELDS[i] for i in keep]
 	keep = keep if len(keep) != len(GRIEVANCE_FIELDS) else None
 	started = time.perf_counter()
-	starts = list(range(first, last, CHUNK))
+	# Small loads (the demo's 20k) in smaller chunks, so the progress line moves every second or so.
+	chunk = CHUNK if last - first >= PROCESS_THRESHOLD else SMALL_CHUNK
+	starts = list(range(first, last, chunk))
 	with _case_pool(factory, last - first) as pool:
-		pending = [pool.submit(_worker_chunk, s, min(s + CHUNK, last), keep) for s in starts[:2]]
+		pending = [pool.submit(_worker_chunk, s, min(s + chunk, last), keep) for s in starts[:2]]
 		for i, start in enumerate(starts):
-			rows, tag_rows = pending.pop(0).result()
+			rows, tag_rows, extra_rows = pending.pop(0).result()
 			if i + 2 < len(starts):
 				nxt = starts[i + 2]
-				pending.append(pool.submit(_worker_chunk, nxt, min(nxt + CHUNK, last), keep))
+				pending.append(pool.submit(_worker_chunk, nxt, min(nxt + chunk, last), keep))
 			_insert_rows("Grievance", fields, rows)
 			if tag_rows:
 				_insert_rows("Grievance Tag Link", TAG_LINK_FIELDS, tag_rows)
+			for doctype, table_fields in CASE_TABLES:
+				if extra_rows[doctype]:
+					_insert_rows(doctype, table_fields, extra_rows[doctype])
 			frappe.db.commit()
-			_progress(_("Cases"), min(start + CHUNK, last) - first, last - first, started)
+			_progress(_("Cases"), min(start + chunk, last) - first, last - first, started)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -967,6 +1254,14 @@ def demo_users(plan: dict) -> list[dict]:
 			"role": "Branch Official",
 			"extra_role": IDENTITY_ROLE,
 			"union": bogor["union_name"],
+		},
+		{
+			# the custodian named on every confidential case, beside the branch's custodian where it has one
+			"email": f"custodian@{DEMO_DOMAIN}",
+			"first_name": "Sekretaris Konfederasi",
+			"role": "Confederation Official",
+			"extra_role": IDENTITY_ROLE,
+			"union": plan["confederation"]["union_name"],
 		},
 		{
 			"email": f"admin@{DEMO_DOMAIN}",

@@ -11,7 +11,7 @@ and Sunday off is due on Wednesday 10:00; 24 working hours from Friday 16:00 is 
   due dates by as much; the policy is matched again, and a rule for the new stage counts its
   resolution target from the moment the case entered that stage.
 - `next_due_on` is the earliest deadline still running (empty while paused or once the case is no
-  longer open): the overdue job (`overdue.py`) reads it through the (status, is_overdue, next_due_on)
+  longer open): the overdue job (`overdue.py`) reads it through the (is_overdue, status, next_due_on)
   index. A case whose next deadline moves into the future is no longer overdue.
 """
 

@@ -1,7 +1,7 @@
 """The overdue job: flag open cases whose next deadline has passed, then alert or escalate.
 
 Runs every 15 minutes (hooks.py): response targets can be a few working hours, and the selection is
-one range read on the (status, is_overdue, next_due_on) index, a few milliseconds even at a million
+one range read on the (is_overdue, status, next_due_on) index, a few milliseconds even at a million
 cases (benchmarks/overdue.py). Cases are handled in batches of `overdue_batch_size`, each committed;
 a flagged case leaves the selection, so a rerun (or an overlapping run) never alerts twice.
 A case that fails is still flagged (so one bad case cannot stall every run) and the failure goes to
@@ -16,7 +16,7 @@ from unioncase.workflows.deadlines import SETTINGS, get_policies, match_policy
 from unioncase.workflows.escalation import escalate as escalate_case
 from unioncase.workflows.escalation import officials_of
 
-INDEX = "status_overdue_next_due"
+INDEX = "overdue_status_next_due"
 # Selection of the job; the benchmark and the index test EXPLAIN this very statement.
 DUE_CASES_SQL = (
 	"select name from `tabGrievance` "

@@ -108,3 +108,40 @@ class TestGrievance(IntegrationTestCase):
 			as_dict=True,
 		)
 		self.assertEqual(plan[0].key, "owning_union_status_modified")
+
+
+class TestCaseIndexes(IntegrationTestCase):
+	"""The indexes the Desk's case views are served from (benchmarks/README.md shows their plans)."""
+
+	def indexes(self) -> dict[str, tuple[str, ...]]:
+		found = {}
+		for row in frappe.db.sql("show index from `tabGrievance`", as_dict=True):
+			found.setdefault(row.Key_name, []).append((row.Seq_in_index, row.Column_name))
+		return {name: tuple(column for _seq, column in sorted(columns)) for name, columns in found.items()}
+
+	def test_each_scope_reads_a_kanban_column_and_its_stage_counts_from_one_index(self):
+		indexes = set(self.indexes().values())
+		for column in ("originating_union", "branch", "federation", "confederation"):
+			with self.subTest(scope=column):
+				# the open list and its count
+				self.assertTrue(any(index[:3] == (column, "status", "modified") for index in indexes))
+				if column != "originating_union":
+					# scope = X and status = 'Open' and workflow_state = Y order by modified desc limit 20
+					self.assertIn((column, "status", "workflow_state", "modified"), indexes)
+
+	def test_a_workplace_unions_all_cases_view_is_read_in_modified_order(self):
+		self.assertIn(("originating_union", "modified"), set(self.indexes().values()))
+
+	def test_status_leads_only_an_index_in_modified_order(self):
+		# (status, is_overdue, ...) made MariaDB sort every open case of the tree for one scope's page
+		# (benchmarks/README.md); (status, modified) serves unscoped readers in the list's own order
+		led_by_status = [columns for columns in self.indexes().values() if columns[0] == "status"]
+		self.assertEqual(led_by_status, [("status", "modified")])
+
+	def test_no_index_is_declared_twice_under_another_name(self):
+		from unioncase.unioncase.doctype.grievance.grievance import CASE_INDEXES
+
+		self.assertEqual(len(set(CASE_INDEXES.values())), len(CASE_INDEXES))
+		indexes = self.indexes()
+		for name, columns in CASE_INDEXES.items():
+			self.assertEqual(indexes.get(name), columns, name)
