@@ -26,7 +26,11 @@ permission_query_conditions = {
 }
 
 # A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
-override_doctype_class = {"File": "unioncase.privacy.confidential_files.CaseFile"}
+override_doctype_class = {
+	"File": "unioncase.privacy.confidential_files.CaseFile",
+	# Intake mailboxes (Append To: Grievance) hand their mail, raw, to the inbox (unioncase/intake/email.py).
+	"Email Account": "unioncase.intake.email.IntakeEmailAccount",
+}
 
 has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",

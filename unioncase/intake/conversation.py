@@ -164,12 +164,18 @@ def deliver(case_message: str):
 
 
 def send_email(doc):
+	"""Through Frappe's email queue, from the mailbox the worker last wrote to (so answers come back)."""
+	from unioncase.intake import email
+
 	address = handle.resolve(doc.contact_handle)
 	if not address:
 		raise ValueError("the contact handle has no address")
 	link = get_url(TRACKING_PATH)
 	frappe.sendmail(
 		recipients=[address],
+		sender=email.sender_of(email.reply_account(doc.grievance)),
+		message_id=email.new_message_id(),
+		add_unsubscribe_link=0,
 		subject=_("A message from your union about your report"),
 		message="<p>{}</p><p>{}</p>".format(
 			escape_html(doc.content).replace("\n", "<br>"),

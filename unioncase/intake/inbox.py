@@ -34,6 +34,9 @@ ADMIN_ROLES = ("System Manager", "Union Administrator")
 PROCESSORS = {
 	("Web", "New Report"): "unioncase.intake.web.process_report",
 	("Web", "Follow-up"): "unioncase.intake.web.process_follow_up",
+	# mail arrives as a new report; processing makes it a follow-up when it threads into a case
+	("Email", "New Report"): "unioncase.intake.email.process_mail",
+	("Email", "Follow-up"): "unioncase.intake.email.process_mail",
 }
 
 
