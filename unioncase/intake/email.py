@@ -310,19 +310,13 @@ def join_reason(flags: list[str]) -> str | None:
 	return " ".join(flags) or None
 
 
-def owning_union(inbound, sender: str | None) -> tuple[str | None, str | None]:
-	"""The mailbox's union, else the member's workplace union (matched by address), else the default."""
-	if inbound.union:
-		return inbound.union, None
-	if sender:
-		member_union = frappe.db.get_value("Union Member", {"email": sender}, "workplace_union")
-		if member_union:
-			return member_union, _("Routed to the sender's workplace union (the address matches a member).")
-	return frappe.db.get_single_value(SETTINGS, "default_union"), None
+def owning_union(inbound) -> str | None:
+	"""The mailbox's union (Intake Settings > Mailboxes), else the default intake union."""
+	return inbound.union or frappe.db.get_single_value(SETTINGS, "default_union")
 
 
 def new_case(inbound, message, sender, body, attachments, flags, account) -> Outcome:
-	union, routed = owning_union(inbound, sender)
+	union = owning_union(inbound)
 	if not union:
 		raise frappe.ValidationError("No intake union: list the mailbox in Intake Settings or set a default")
 	subject = " ".join(header(message, "Subject").split())[:MAX_SUBJECT] or _("Report by email")
@@ -351,7 +345,7 @@ def new_case(inbound, message, sender, body, attachments, flags, account) -> Out
 		acknowledge(case.name, sender, subject, code, account)
 	else:
 		flags.append(_("No sender address: the worker can only follow the case with its tracking code."))
-	return Outcome(inbox.PROCESSED, join_reason([*flags, routed] if routed else flags), case.name)
+	return Outcome(inbox.PROCESSED, join_reason(flags), case.name)
 
 
 def acknowledge(grievance: str, recipient: str, subject: str, code: str, account: str | None):
