@@ -114,7 +114,7 @@ def receive(email_account: str, raw) -> tuple[str, bool]:
 		union=mailbox_union(email_account),
 		summary=_("Email: {0} bytes").format(len(raw)),
 	)
-	if created:
+	if created and frappe.db.exists("Email Account", email_account):
 		frappe.db.set_value(inbox.INBOUND, name, "email_account", email_account, update_modified=False)
 		frappe.db.commit()
 	return name, created
@@ -387,3 +387,11 @@ def reply_account(grievance: str) -> str | None:
 		"email_account",
 		order_by="creation desc",
 	)
+
+
+def content_for_merge(payload: dict, keep_attachments: bool) -> tuple[str, list[bytes]]:
+	"""A stored mail's new text and safe attachments, for an official's merge into a case."""
+	message = parse(base64.b64decode(payload["raw"]))
+	body, _flags = text_of(message)
+	attachments, _unsafe = attachments_of(message) if keep_attachments else ([], [])
+	return new_content(body), attachments
