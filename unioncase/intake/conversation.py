@@ -64,6 +64,8 @@ def default_channel(grievance: str, channels: list[str]) -> str | None:
 def get_conversation(case: str) -> dict:
 	"""The case's timeline for the Reply dialog: messages both ways, and where a reply can go."""
 	frappe.has_permission(GRIEVANCE, "read", case, throw=True)
+	# the worker's own words: for the roles that read the conversation (not researchers)
+	frappe.has_permission(CASE_MESSAGE, "read", throw=True)
 	channels = reply_channels(case)
 	return {
 		"messages": frappe.get_all(

@@ -45,6 +45,8 @@ AUTO_SUBJECT = re.compile(
 	re.IGNORECASE,
 )
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
+# What Frappe's Email Queue names as the reference of mail to a worker (an acknowledgement, a reply).
+TO_WORKERS = ("Contact Handle", "Case Message")
 CODE_IN_SUBJECT = re.compile(r"\b([0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5})\b", re.IGNORECASE)
 
 
@@ -284,15 +286,12 @@ def thread_of(message) -> str | None:
 	if ids:
 		sent = frappe.get_all(
 			"Email Queue",
-			filters={"message_id": ["in", ids], "reference_doctype": ["in", [GRIEVANCE, "Case Message"]]},
+			filters={"message_id": ["in", ids], "reference_doctype": ["in", TO_WORKERS]},
 			fields=["reference_doctype", "reference_name"],
 			limit=1,
 		)
 		if sent:
-			row = sent[0]
-			if row.reference_doctype == GRIEVANCE:
-				return row.reference_name
-			return frappe.db.get_value("Case Message", row.reference_name, "grievance")
+			return frappe.db.get_value(sent[0].reference_doctype, sent[0].reference_name, "grievance")
 		if earlier := frappe.db.get_value(
 			inbox.INBOUND,
 			{"dedup_key": ["in", [f"email:{key}" for key in ids]], "grievance": ["is", "set"]},
@@ -338,18 +337,22 @@ def new_case(inbound, message, sender, body, attachments, flags, account) -> Out
 		}
 	).insert(ignore_permissions=True)
 	code = tracking.new_code()
-	handle.create(case.name, tracking.code_hash(code), sender, handle.EMAIL if sender else None)
+	contact = handle.create(case.name, tracking.code_hash(code), sender, handle.EMAIL if sender else None)
 	conversation.record_inbound(case.name, CHANNEL, content, inbound.name)
 	save_attachments(attachments, case.name)
 	if sender:
-		acknowledge(case.name, sender, subject, code, account)
+		acknowledge(contact, sender, subject, code, account)
 	else:
 		flags.append(_("No sender address: the worker can only follow the case with its tracking code."))
 	return Outcome(inbox.PROCESSED, join_reason(flags), case.name)
 
 
-def acknowledge(grievance: str, recipient: str, subject: str, code: str, account: str | None):
-	"""The tracking code to the sender only (never to the other recipients), through Frappe's email queue."""
+def acknowledge(contact: str, recipient: str, subject: str, code: str, account: str | None):
+	"""The tracking code to the sender only (never to the other recipients), through Frappe's email queue.
+
+	The queued mail names the contact handle, not the case: mail to workers is hidden from every
+	list of the Email Queue (unioncase.intake.permissions), since it holds their address.
+	"""
 	link = get_url(f"{conversation.TRACKING_PATH}?kode={tracking.display(code)}")
 	frappe.sendmail(
 		recipients=[recipient],
@@ -364,8 +367,8 @@ def acknowledge(grievance: str, recipient: str, subject: str, code: str, account
 			),
 			_("Keep the code to yourself: whoever has it can read the union's messages to you."),
 		),
-		reference_doctype=GRIEVANCE,
-		reference_name=grievance,
+		reference_doctype=handle.HANDLE,
+		reference_name=contact,
 		message_id=new_message_id(),
 		add_unsubscribe_link=0,
 	)
