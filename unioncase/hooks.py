@@ -23,6 +23,8 @@ permission_query_conditions = {
 	# Intake: an inbound message belongs to its case, or before that to its intake union.
 	"Inbound Message": "unioncase.intake.permissions.inbound_message_query",
 	"Case Message": "unioncase.intake.permissions.case_message_query",
+	# mail to workers holds their address: out of every Email Queue list (unioncase/intake/permissions.py)
+	"Email Queue": "unioncase.intake.permissions.email_queue_query",
 }
 
 # A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
@@ -40,6 +42,7 @@ has_permission = {
 	"File": "unioncase.privacy.confidential.has_file_permission",
 	"Inbound Message": "unioncase.intake.permissions.has_inbound_permission",
 	"Case Message": "unioncase.intake.permissions.has_case_message_permission",
+	"Email Queue": "unioncase.intake.permissions.has_email_queue_permission",
 }
 
 override_whitelisted_methods = {

@@ -2,7 +2,7 @@
 
 A union's mailbox is an ordinary Frappe Email Account whose IMAP folder (or POP account) has
 *Append To: Grievance* (Grievance has `email_append_to`), listed in Intake Settings > Mailboxes with its
-union. Frappe's own pull job fetches the mail (`pull_from_email_account` -> `EmailAccount.receive`); the
+union (a mailbox not listed there feeds the default intake union). Frappe's own pull job fetches the mail (`pull_from_email_account` -> `EmailAccount.receive`); the
 account's class (`IntakeEmailAccount`, hooks.py `override_doctype_class`) hands each intake mail, raw,
 to the inbox (`inbox.receive`, keyed by Message-ID: a second delivery or fetch of the same mail stores
 nothing) instead of Frappe's Communication, which would keep the worker's address in its sender field
@@ -55,8 +55,6 @@ class IntakeEmailAccount(EmailAccount):
 
 	def get_inbound_mails(self):
 		mails = super().get_inbound_mails()
-		if not mailbox_union(self.name):
-			return mails
 		others = []
 		for mail in mails:
 			append_to = mail.append_to if self.use_imap else self.append_to

@@ -17,6 +17,7 @@ from unioncase.tests.mail_data import MAILBOX_ADDRESS, IntakeMailbox, mail
 from unioncase.tests.rest_client import RestSession
 
 BOGOR = "T PUK Bogor Satu"
+RIAU = "T PUK Riau Satu"
 BOGOR_BRANCH = "t.branch.bogor@test.unioncase.org"
 RIAU_BRANCH = "t.branch.riau@test.unioncase.org"
 CODE = re.compile(r"\[([0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5})\]")
@@ -274,3 +275,20 @@ class TestEmailIntake(IntegrationTestCase):
 		self.assertEqual(listed.status_code, 200)
 		self.assertNotIn(stored.name, [row["name"] for row in listed.json()["data"]])
 		self.assertEqual(riau.get(f"/api/resource/Grievance/{stored.grievance}").status_code, 403)
+
+	def test_a_mailbox_not_listed_in_intake_settings_feeds_the_default_union_never_communication(self):
+		frappe.db.delete("Intake Mailbox", {"email_account": self.box.account})
+		frappe.db.set_single_value("Intake Settings", "default_union", RIAU)
+		frappe.db.commit()
+		try:
+			sender = worker_address()
+			_message_id, stored = self.report_by_mail(sender)
+			self.assertEqual(stored.state, "Processed", stored.error)
+			self.assertEqual(frappe.db.get_value("Grievance", stored.grievance, "owning_union"), RIAU)
+			self.assertFalse(frappe.db.exists("Communication", {"sender": ["like", f"%{sender}%"]}))
+		finally:
+			frappe.db.set_single_value("Intake Settings", "default_union", None)
+			settings = frappe.get_single("Intake Settings")
+			settings.set("mailboxes", [{"email_account": self.box.account, "union": BOGOR}])
+			settings.save(ignore_permissions=True)
+			frappe.db.commit()
