@@ -89,7 +89,11 @@ def header(message, name: str) -> str:
 			if key.lower() == name.lower():
 				value = raw_value
 				break
-	return " ".join(str(value).split()) if value is not None else ""
+	if value is None:
+		return ""
+	# 8-bit bytes in a header arrive as surrogates: read them as UTF-8, else replaced
+	text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+	return " ".join(text.split())
 
 
 def message_ids(value: str) -> list[str]:
@@ -100,7 +104,9 @@ def delivery_key(raw: bytes, message) -> str:
 	"""The mail's Message-ID (one record per mail however often it is delivered), else its content's hash."""
 	ids = message_ids(header(message, "Message-ID"))
 	key = ids[0] if ids else "sha256:" + hashlib.sha256(raw).hexdigest()
-	return key if len(key) <= MAX_KEY else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+	if len(key) > MAX_KEY or not (key.isascii() and key.isprintable()):
+		key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+	return key
 
 
 def receive(email_account: str, raw) -> tuple[str, bool]:
