@@ -24,6 +24,14 @@ class IntakeMailbox:
 		self.union = union
 		self.imap = Dovecot().start()
 		self.smtp = SmtpSink().start()
+		try:
+			self.create_account(union)
+		except Exception:
+			self.imap.stop()  # a failed setup leaves no server behind
+			self.smtp.stop()
+			raise
+
+	def create_account(self, union: str):
 		frappe.flags.testing_email = True  # Frappe's Email Queue really sends (to the sink) in tests
 		self.remove_account()
 		account = frappe.get_doc(
