@@ -25,10 +25,16 @@ permission_query_conditions = {
 	"Case Message": "unioncase.intake.permissions.case_message_query",
 	# Frappe lists every file of a readable doctype: a case's, member's or union's files follow its scope.
 	"File": "unioncase.hierarchy.permissions.file_query",
+	# mail to workers holds their address: out of every Email Queue list (unioncase/intake/permissions.py)
+	"Email Queue": "unioncase.intake.permissions.email_queue_query",
 }
 
 # A confidential case's files: Frappe's download paths ask the File controller, not the hook above.
-override_doctype_class = {"File": "unioncase.privacy.confidential_files.CaseFile"}
+override_doctype_class = {
+	"File": "unioncase.privacy.confidential_files.CaseFile",
+	# Intake mailboxes (Append To: Grievance) hand their mail, raw, to the inbox (unioncase/intake/email.py).
+	"Email Account": "unioncase.intake.email.IntakeEmailAccount",
+}
 
 has_permission = {
 	"Grievance": "unioncase.hierarchy.permissions.has_scoped_permission",
@@ -38,6 +44,7 @@ has_permission = {
 	"File": "unioncase.privacy.confidential.has_file_permission",
 	"Inbound Message": "unioncase.intake.permissions.has_inbound_permission",
 	"Case Message": "unioncase.intake.permissions.has_case_message_permission",
+	"Email Queue": "unioncase.intake.permissions.has_email_queue_permission",
 }
 
 override_whitelisted_methods = {

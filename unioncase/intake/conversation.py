@@ -64,6 +64,8 @@ def default_channel(grievance: str, channels: list[str]) -> str | None:
 def get_conversation(case: str) -> dict:
 	"""The case's timeline for the Reply dialog: messages both ways, and where a reply can go."""
 	frappe.has_permission(GRIEVANCE, "read", case, throw=True)
+	# the worker's own words: for the roles that read the conversation (not researchers)
+	frappe.has_permission(CASE_MESSAGE, "read", throw=True)
 	channels = reply_channels(case)
 	return {
 		"messages": frappe.get_all(
@@ -164,12 +166,18 @@ def deliver(case_message: str):
 
 
 def send_email(doc):
+	"""Through Frappe's email queue, from the mailbox the worker last wrote to (so answers come back)."""
+	from unioncase.intake import email
+
 	address = handle.resolve(doc.contact_handle)
 	if not address:
 		raise ValueError("the contact handle has no address")
 	link = get_url(TRACKING_PATH)
 	frappe.sendmail(
 		recipients=[address],
+		sender=email.sender_of(email.reply_account(doc.grievance)),
+		message_id=email.new_message_id(),
+		add_unsubscribe_link=0,
 		subject=_("A message from your union about your report"),
 		message="<p>{}</p><p>{}</p>".format(
 			escape_html(doc.content).replace("\n", "<br>"),

@@ -34,6 +34,9 @@ ADMIN_ROLES = ("System Manager", "Union Administrator")
 PROCESSORS = {
 	("Web", "New Report"): "unioncase.intake.web.process_report",
 	("Web", "Follow-up"): "unioncase.intake.web.process_follow_up",
+	# mail arrives as a new report; processing makes it a follow-up when it threads into a case
+	("Email", "New Report"): "unioncase.intake.email.process_mail",
+	("Email", "Follow-up"): "unioncase.intake.email.process_mail",
 }
 
 
@@ -196,3 +199,56 @@ def retry(name: str) -> str:
 	frappe.db.set_value(INBOUND, name, "next_attempt_on", now_datetime())
 	enqueue(name)
 	return _("Queued again")
+
+
+MERGEABLE = (FAILED, QUARANTINED, IGNORED, RECEIVED)
+
+
+@frappe.whitelist(methods=["POST"])
+def merge(name: str, case: str) -> str:
+	"""An official attaches a message that made no case to an existing one: one problem, one case.
+
+	What the worker wrote joins the case's conversation; a web message's files move with it, a mail's
+	safe attachments are saved (a quarantined mail's never are).
+	"""
+	doc = frappe.get_doc(INBOUND, name)
+	doc.check_permission("read")
+	frappe.has_permission("Grievance", "write", case, throw=True)
+	if doc.grievance:
+		frappe.throw(
+			_("This message is already part of case {0}.").format(frappe.bold(doc.grievance)),
+			title=_("Nothing to merge"),
+		)
+	if doc.state not in MERGEABLE:
+		frappe.throw(
+			_("Only a message that made no case can be merged; this one is {0}.").format(_(doc.state)),
+			title=_("Nothing to merge"),
+		)
+	from unioncase.intake import conversation, files
+
+	payload = payload_of(doc)
+	if doc.channel == "Email":
+		from unioncase.intake import email
+
+		text, attachments = email.content_for_merge(payload, keep_attachments=doc.state != QUARANTINED)
+	else:
+		text, attachments = payload.get("description") or payload.get("message") or "", []
+	conversation.record_inbound(case, doc.channel, text or _("(no text)"), doc.name)
+	files.move(INBOUND, doc.name, "Grievance", case)
+	for content in attachments:
+		files.save(content, "Grievance", case, f"lampiran-{frappe.generate_hash(length=8)}")
+	doc.db_set(
+		{
+			"state": PROCESSED,
+			"grievance": case,
+			"union": frappe.db.get_value("Grievance", case, "owning_union"),
+			"kind": "Follow-up",
+			"state_reason": _("Merged into case {0} by {1}").format(case, frappe.session.user),
+			"processed_on": now_datetime(),
+			"next_attempt_on": None,
+		}
+	)
+	frappe.get_doc("Grievance", case).add_comment(
+		"Info", _("A message from the inbox was merged into this case.")
+	)
+	return case

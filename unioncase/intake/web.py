@@ -19,7 +19,7 @@ from frappe import _
 from frappe.utils import cint, escape_html, get_url, strip_html
 from frappe.utils.password import get_encryption_key
 
-from unioncase.intake import conversation, files, handle, inbox, limits, tracking
+from unioncase.intake import conversation, files, handle, inbox, limits, matching, tracking
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.consent import current_consent_text, record_consent
@@ -326,7 +326,12 @@ def save_uploads(uploads: list[bytes], message: str):
 
 def process_report(inbound, payload: dict) -> Outcome:
 	"""The inbox's job for a web report: the case, its contact handle and the first conversation entry."""
-	union = inbound.union or settings().default_union
+	member = matching.match_member(
+		email=payload["contact"] if payload["contact_kind"] == handle.EMAIL else None,
+		phone=payload["contact"] if payload["contact_kind"] == handle.PHONE else None,
+	)
+	# the form link's union, else the matched member's workplace union, else the default intake union
+	union = inbound.union or (member.workplace_union if member else None) or settings().default_union
 	if not union:
 		raise frappe.ValidationError("No intake union: set a Default Intake Union in Intake Settings")
 	case = frappe.get_doc(
@@ -346,6 +351,10 @@ def process_report(inbound, payload: dict) -> Outcome:
 	)
 	if not payload["anonymous"]:
 		case.reporter_type = "Non-member"
+		if matching.may_link(member, union):
+			# named and consented on the form: the member is the reporter, under the identity rules
+			case.reporter_type, case.member = "Member", member.name
+			case.workplace_union = member.workplace_union
 		case.reporter_name = payload["name"]
 		if payload["contact_kind"] == handle.EMAIL:
 			case.reporter_email = payload["contact"]

@@ -9,6 +9,7 @@ whose answer must equal one on an unknown number) are probes like the others. Po
 named custodian does see the reporter) make sure the suite can fail.
 """
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -52,6 +53,10 @@ SHOWN_TO_NAMED = (
 OAUTH_APP = "T identity probe client"
 # roles that read cases but not members (Union Member's permissions)
 ROLES_WITHOUT_MEMBERS = ("Union Researcher",)
+# roles that read cases but not the conversation with the worker (Case Message, Inbound Message)
+ROLES_WITHOUT_CONVERSATION = ("Union Researcher",)
+# intake: the cases whose worker wrote in and can be answered (a contact handle holds their email)
+INTAKE_CASES = ("ordinary", "confidential", "anonymous")
 REPORTER_FIELDS = list(IDENTITY_FIELDS["Grievance"])
 MEMBER_FIELDS = list(IDENTITY_FIELDS["Union Member"])
 
@@ -115,6 +120,7 @@ EXPECTED_PROBES = {
 	"test_in_process_lists": 24 if LIST_DROPS_EVERY_HIDDEN_COLUMN else 12,
 	"test_token_and_bearer_clients_get_the_cookie_answers": 18,
 	"test_every_role_sees_its_cases": 12,
+	"test_intake_paths": 108,
 }
 OK, REFUSED, INVALID = 200, 403, 417
 
@@ -178,6 +184,7 @@ class TestIdentityLeaks(IntegrationTestCase):
 					+ "<p>{{ mask_phone(doc.reporter_phone) }}</p>",
 				}
 			).insert()
+		cls.intake = make_intake_records(cls.cases)
 		cls.token_clients = {
 			email: api_key_header(email) for email in (NAMED_CUSTODIAN, "t.branch.bogor@test.unioncase.org")
 		}
@@ -943,6 +950,62 @@ class TestIdentityLeaks(IntegrationTestCase):
 			[{"name": self.cases["ordinary"], "reporter_phone": REPORTERS["ordinary"]["reporter_phone"]}],
 		)
 
+	def test_intake_paths(self):
+		"""The conversation, the inbox, the contact handles and the queued mail to workers."""
+		in_cases = [["grievance", "in", self.case_names()]]
+		for email, session in self.every_user():
+			reads = self.in_scope(email) and USERS.get(email, ("",))[0] not in ROLES_WITHOUT_CONVERSATION
+			role_reads = USERS.get(email, ("",))[0] not in ROLES_WITHOUT_CONVERSATION
+			for kind, case in self.cases.items():
+				self.check(
+					email,
+					f"conversation of the {kind} case",
+					session.get("/api/method/unioncase.intake.conversation.get_conversation", case=case),
+					status=OK if reads else REFUSED,
+				)
+			for doctype, rows in (
+				("Case Message", self.intake["case_messages"]),
+				("Inbound Message", self.intake["inbound_messages"]),
+			):
+				self.check(
+					email,
+					f"{doctype} list *",
+					session.get(
+						f"/api/resource/{doctype}", fields=["*"], filters=in_cases, limit_page_length=0
+					),
+					doctype=doctype,
+					status=OK if role_reads else REFUSED,
+					rows=(rows if reads else 0) if role_reads else None,
+				)
+			self.check(
+				email,
+				"Inbound Message document of the anonymous case",
+				session.get(f"/api/resource/Inbound Message/{self.intake['anonymous_inbound']}"),
+				doctype="Inbound Message",
+				status=OK if reads else REFUSED,
+			)
+			system_manager = USERS.get(email, ("",))[0] == "System Manager"
+			self.check(
+				email,
+				"Contact Handle list *",
+				session.get("/api/resource/Contact Handle", fields=["*"], limit_page_length=0),
+				doctype="Contact Handle",
+				status=OK if system_manager else REFUSED,
+			)
+			self.check(
+				email,
+				"Email Queue list *, the replies to the workers",
+				session.get(
+					"/api/resource/Email Queue",
+					fields=["*"],
+					filters=[["reference_name", "in", self.intake["replies"]]],
+					limit_page_length=0,
+				),
+				doctype="Email Queue",
+				status=OK if system_manager else REFUSED,
+				rows=0 if system_manager else None,
+			)
+
 
 def listed(answer) -> int | None:
 	"""How many rows a list answer holds (REST data, a method's list, Report Builder's keys/values)."""
@@ -1008,6 +1071,38 @@ def make_case(kind: str, **values) -> str:
 	).name
 
 
+def make_intake_records(cases: dict) -> dict:
+	"""Each intake case's worker wrote in by email: an inbox record (the raw mail, with their address),
+	a contact handle holding the address, their message and a reply delivered to Frappe's email queue."""
+	from unioncase.intake import conversation, handle, inbox, tracking
+	from unioncase.tests.privacy_data import ensure_outgoing_email_account
+
+	ensure_outgoing_email_account()
+	made = {"case_messages": 0, "inbound_messages": 0, "replies": []}
+	for kind in INTAKE_CASES:
+		case, address = cases[kind], REPORTERS[kind]["reporter_email"]
+		raw = f"From: {REPORTERS[kind]['reporter_name']} <{address}>\r\nSubject: probe\r\n\r\nprobe\r\n"
+		inbound, _created = inbox.receive(
+			"Email",
+			f"{SUBJECT_PREFIX}{kind}@probe".replace(" ", "-"),
+			{"raw": base64.b64encode(raw.encode()).decode()},
+			union=UNION,
+			summary="probe",
+		)
+		frappe.db.set_value(inbox.INBOUND, inbound, {"state": "Processed", "grievance": case})
+		handle.create(case, tracking.code_hash(tracking.new_code()), address, handle.EMAIL)
+		conversation.record_inbound(case, "Email", f"Pesan pekerja ({kind})", inbound)
+		reply = conversation.reply(case, f"Balasan serikat ({kind})", "Email")["name"]
+		if conversation.deliver(reply) != "Sent":
+			raise AssertionError(frappe.db.get_value("Case Message", reply, "error"))
+		made["case_messages"] += 2
+		made["inbound_messages"] += 1
+		made["replies"].append(reply)
+		if kind == "anonymous":
+			made["anonymous_inbound"] = inbound
+	return made
+
+
 def remove_probe_data():
 	"""Cases, files, versions, logs and the member of an earlier run (this suite commits its data).
 
@@ -1020,6 +1115,15 @@ def remove_probe_data():
 	documents = cases + members
 	if not documents:
 		return
+	# intake records of the cases (inbox, conversation, contact handles, the mail queued to workers)
+	replies = frappe.get_all("Case Message", filters={"grievance": ["in", cases or [""]]}, pluck="name")
+	queued = frappe.get_all("Email Queue", filters={"reference_name": ["in", replies or [""]]}, pluck="name")
+	frappe.db.delete("Email Queue Recipient", {"parent": ["in", queued or [""]]})
+	frappe.db.delete("Email Queue", {"name": ["in", queued or [""]]})
+	handles = frappe.get_all("Contact Handle", filters={"grievance": ["in", cases or [""]]}, pluck="name")
+	frappe.db.delete("__Auth", {"doctype": "Contact Handle", "name": ["in", handles or [""]]})
+	for doctype in ("Case Message", "Inbound Message", "Contact Handle"):
+		frappe.db.delete(doctype, {"grievance": ["in", cases or [""]]})
 	files = frappe.get_all("File", filters={"attached_to_name": ["in", documents]}, pluck="name")
 	for name in files:
 		file = frappe.get_doc("File", name)
