@@ -26,6 +26,7 @@ STATE_CHANGING = {
 	},
 	"unioncase.workflows.satisfaction.submit_rating": {"token": "T no such token", "rating": 3},
 	"unioncase.intake.inbox.retry": {"name": "T no such message"},
+	"unioncase.intake.inbox.merge": {"name": "T no such message", "case": "T no such case"},
 	"unioncase.intake.conversation.reply": {"case": "T no such case", "message": "x"},
 	"unioncase.reports.export.start_export": {"union": "T no such union"},  # queues a job, logs it
 }
