@@ -86,8 +86,19 @@ ensure_venv() {
 	printf '%s\nimport monoframe_compat; monoframe_compat.install()\n' "$REPO_ROOT/runtime" >"$site_packages/monoframe_compat.pth"
 }
 
+ensure_node() {
+	# Node.js builds the Desk's assets and runs the JS side of the masking agreement test (tests fail without it).
+	# Checked by command, not by package: a machine may have Node.js from elsewhere (NodeSource bundles npm).
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "Installing Debian packages: nodejs npm"
+		as_root apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null
+	fi
+}
+
 prepare_machine() {
 	ensure_debian_packages
+	ensure_node
 	ensure_services
 	ensure_venv
 }

@@ -1,6 +1,7 @@
 """The few places where Frappe v15 and v16 APIs differ, in one import."""
 
 import importlib.util
+import sys
 
 # v16 builds get_list with the query engine in frappe.model.qb_query, which refuses SQL strings.
 QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not None
@@ -37,6 +38,24 @@ def aggregate(function: str, field: str, alias: str):
 	if QUERY_ENGINE_LISTS:
 		return {function.upper(): field, "as": alias}
 	return f"{function}({field}) as {alias}"
+
+
+def migrate_command(site: str) -> list[str]:
+	"""The command that migrates the site in a new process, run from the sites folder: what
+	`bench --site <site> migrate` runs (bench calls Frappe's CLI, frappe.utils.bench_helper, whose
+	`migrate` runs frappe.migrate.SiteMigration), on v15 and v16 alike. A runtime whose bench_helper has
+	no CLI (the embedded runtime, single-site: see runtime/README.md) runs the same SiteMigration itself;
+	`python -m` of a module without a CLI would exit 0 having done nothing."""
+	import frappe.utils.bench_helper
+
+	if hasattr(frappe.utils.bench_helper, "main"):
+		return [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", site, "migrate"]
+	return [
+		sys.executable,
+		"-c",
+		"import sys; from frappe.migrate import SiteMigration; SiteMigration().run(site=sys.argv[1])",
+		site,
+	]
 
 
 def __getattr__(name):

@@ -13,6 +13,7 @@ from unioncase.privacy.consent import (
 	withdraw_consent,
 )
 from unioncase.privacy.identity import IDENTITY_ROLE
+from unioncase.tests.harness import changes_tracked
 from unioncase.tests.hierarchy_data import ensure_hierarchy, make_official
 from unioncase.tests.privacy_data import WORKPLACE, consent_text, make_case, make_member, make_website_user
 from unioncase.tests.rest_client import RestSession
@@ -144,7 +145,8 @@ class TestConsent(IntegrationTestCase):
 		open_case = make_case(None, reporter_type="Non-member", reporter_name="Siti R.")
 		open_case.update({"reporter_type": "Member", "member": member.name, "reporter_name": None})
 		open_case.severity = "Critical"
-		open_case.save()  # a Version row now names the member
+		with changes_tracked():
+			open_case.save()  # a Version row now names the member
 		closed_case = make_case(member.name, status="Closed", outcome="Not Resolved", remedy="-")
 
 		for refused in (OUT_OF_SCOPE, IN_SCOPE):  # IN_SCOPE lacks the Identity Custodian role

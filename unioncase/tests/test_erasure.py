@@ -1,8 +1,6 @@
 """Frappe's deletion and download requests reach UnionCase's members and the cases they reported."""
 
 import json
-from contextlib import contextmanager
-from unittest.mock import patch
 
 import frappe
 
@@ -11,6 +9,7 @@ from unioncase.privacy.confidential import SEALED
 from unioncase.privacy.erasure import erase_personal_data
 from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_ROLE
 from unioncase.privacy.member_export import export_member_data, member_data
+from unioncase.tests.harness import changes_tracked, jobs_run_now
 from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
 from unioncase.tests.privacy_data import (
 	WORKPLACE,
@@ -23,20 +22,12 @@ from unioncase.tests.privacy_data import (
 STATISTICS = ("kind", "severity", "owning_union", "workplace_union", "workers_affected", "reporter_gender")
 
 
-@contextmanager
-def background_jobs_run_now():
-	"""What `bench run-tests` sets (v16: frappe.in_test): Frappe's request controllers then run their jobs
-	in-process. The harness sets only frappe.flags.in_test, which v15 reads."""
-	with patch.object(frappe, "in_test", True, create=True):
-		yield
-
-
 class TestErasure(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
 		ensure_hierarchy()
-		with background_jobs_run_now():  # Frappe skips the SMTP check in tests
+		with jobs_run_now():  # Frappe skips the SMTP check in tests
 			ensure_outgoing_email_account()
 
 	def setUp(self):
@@ -44,12 +35,19 @@ class TestErasure(IntegrationTestCase):
 		self.email = make_website_user(f"worker-{frappe.generate_hash(length=8)}@example.org")
 		self.member = make_member(email=self.email)
 		self.member.address = "Jl. Mawar 9, Bogor"
-		self.member.save()  # a Version row holds both addresses
+		with changes_tracked():
+			self.member.save()  # a Version row holds both addresses
 		self.member_cases = [make_case(self.member.name), make_case(self.member.name, severity="Critical")]
 		self.email_case = make_case(
 			None, reporter_name="Siti R.", reporter_phone="0812-5555-6666", reporter_email=self.email
 		)
 		self.other = make_case(make_member().name)
+
+	def member_versions_naming(self, text: str) -> list[str]:
+		versions = frappe.get_all(
+			"Version", filters={"ref_doctype": "Union Member", "docname": self.member.name}, pluck="data"
+		)
+		return [data for data in versions if text in data]
 
 	def test_user_data_fields_cover_the_identity_fields(self):
 		for doctype, fields in IDENTITY_FIELDS.items():
@@ -66,11 +64,12 @@ class TestErasure(IntegrationTestCase):
 			case.name: frappe.db.get_value("Grievance", case.name, STATISTICS, as_dict=True)
 			for case in (*self.member_cases, self.email_case)
 		}
+		self.assertTrue(self.member_versions_naming('"address"'), "the history recorded the change")
 		request = frappe.get_doc({"doctype": "Personal Data Deletion Request", "email": self.email})
 		request.insert(ignore_permissions=True)
 		request.status = "Pending Approval"  # the user clicked the link in the verification mail
 		request.save(ignore_permissions=True)
-		with background_jobs_run_now():
+		with jobs_run_now():
 			request.trigger_data_deletion()
 		request.reload()
 		self.assertEqual(request.status, "Deleted")
@@ -100,7 +99,7 @@ class TestErasure(IntegrationTestCase):
 
 	def test_a_download_request_includes_the_members_cases(self):
 		frappe.set_user(self.email)
-		with background_jobs_run_now():
+		with jobs_run_now():
 			request = frappe.get_doc({"doctype": "Personal Data Download Request", "user": self.email})
 			request.insert(ignore_permissions=True)
 		frappe.set_user("Administrator")

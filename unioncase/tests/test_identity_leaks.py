@@ -27,6 +27,7 @@ from unioncase.privacy import guard
 from unioncase.privacy.audit import ACCESS_LOG
 from unioncase.privacy.confidential import SEALED
 from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_ROLE
+from unioncase.tests.harness import changes_tracked
 from unioncase.tests.hierarchy_data import (
 	CASE_PREFIX,
 	USERS,
@@ -154,10 +155,11 @@ class TestIdentityLeaks(IntegrationTestCase):
 			),
 		}
 		# later edits leave Versions behind: a corrected phone, a severity change
-		frappe.get_doc("Grievance", cls.cases["ordinary"]).update(REPORTERS["ordinary"]).save()
-		frappe.get_doc("Grievance", cls.cases["confidential"]).update({"severity": "High"}).save()
-		frappe.get_doc("Grievance", cls.cases["member"]).update({"member": None}).save()
-		frappe.get_doc("Grievance", cls.cases["member"]).update({"member": cls.member.name}).save()
+		with changes_tracked():
+			frappe.get_doc("Grievance", cls.cases["ordinary"]).update(REPORTERS["ordinary"]).save()
+			frappe.get_doc("Grievance", cls.cases["confidential"]).update({"severity": "High"}).save()
+			frappe.get_doc("Grievance", cls.cases["member"]).update({"member": None}).save()
+			frappe.get_doc("Grievance", cls.cases["member"]).update({"member": cls.member.name}).save()
 		cls.confidential_file = frappe.get_doc(
 			{
 				"doctype": "File",

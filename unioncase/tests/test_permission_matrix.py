@@ -547,9 +547,9 @@ class TestPermissionMatrix(IntegrationTestCase):
 		case = frappe.get_doc(
 			{"doctype": "Grievance", "subject": "T escalated case", "owning_union": "T PUK Bogor Satu"}
 		).insert()
-		apply_workflow(case, "Verify")
+		apply_workflow(case.as_dict(), "Verify")
 		escalate(case.name, "Bipartit gagal")
-		apply_workflow(frappe.get_doc("Grievance", case.name), "Accept Escalation")
+		apply_workflow(frappe.get_doc("Grievance", case.name).as_dict(), "Accept Escalation")
 		escalate(case.name, "Butuh federasi")
 		case.reload()
 		self.assertEqual(

@@ -8,6 +8,7 @@ from frappe.utils import add_days, today
 from unioncase.compat import IntegrationTestCase
 from unioncase.privacy import retention
 from unioncase.privacy.redaction import redaction_marker
+from unioncase.tests.harness import changes_tracked
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 from unioncase.tests.privacy_data import make_case, make_member
 
@@ -80,7 +81,8 @@ class TestRetention(IntegrationTestCase):
 		)
 		case.reporter_phone = PHONE  # Versions keep no identity values (privacy/fields.py)...
 		case.description = f"{NAME} was dismissed without notice."  # ...but do keep the case text
-		case.save()
+		with changes_tracked():
+			case.save()
 		case.add_comment("Comment", f"Called {NAME} back.")
 		frappe.get_doc(
 			{

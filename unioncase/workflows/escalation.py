@@ -140,10 +140,15 @@ def officials_of(union: str) -> list[str]:
 
 
 def announce_hop(doc, hop):
-	"""Timeline comment, ToDo and notification for the new owner's officials; ToDos of those who may
-	no longer work on the case close (the union it came from keeps only read access)."""
-	from frappe.desk.form import assign_to
+	"""What a hop sends, the same on every Frappe version: a timeline comment; to each official of the
+	new owner who may read the case, one open ToDo and one Notification Log saying why it moved; the
+	ToDos of those who may no longer work on the case close, silently (the union it came from keeps read
+	access and sees the hop in the timeline). Nothing else.
 
+	The ToDos are written here, not through frappe.desk.form.assign_to, whose own notices ("assigned a
+	new task", "assignment removed") would say the same a second time, and not at the same moment
+	everywhere: v15 creates them at once in tests, v16 and the embedded runtime after commit.
+	"""
 	message = (
 		_("Escalated from {0} to {1}: {2}")
 		if hop.direction == ESCALATED_DIRECTION
@@ -153,31 +158,52 @@ def announce_hop(doc, hop):
 	for todo in frappe.get_all(
 		"ToDo",
 		filters={"reference_type": doc.doctype, "reference_name": doc.name, "status": "Open"},
-		pluck="allocated_to",
+		fields=["name", "allocated_to"],
 	):
-		if not frappe.has_permission(doc.doctype, "write", doc=doc, user=todo):
-			assign_to.remove(doc.doctype, doc.name, todo, ignore_permissions=True)
-	officials = [
-		user for user in officials_of(hop.to_union) if frappe.has_permission(doc.doctype, doc=doc, user=user)
-	]
-	if officials:
-		assign_to.add(
-			{"assign_to": officials, "doctype": doc.doctype, "name": doc.name, "description": message},
-			ignore_permissions=True,
-		)
-	for user in officials:
-		# Frappe's assignment notice is queued until commit; this one says why, in the same transaction.
-		frappe.get_doc(
-			{
-				"doctype": "Notification Log",
-				"for_user": user,
-				"from_user": frappe.session.user,
-				"type": "Alert",
-				"document_type": doc.doctype,
-				"document_name": doc.name,
-				"subject": f"{doc.name}: {message}",
-			}
-		).insert(ignore_permissions=True)
+		if not frappe.has_permission(doc.doctype, "write", doc=doc, user=todo.allocated_to):
+			close_todo(todo.name)
+	for user in officials_of(hop.to_union):
+		if frappe.has_permission(doc.doctype, doc=doc, user=user):
+			open_todo(doc, user, message)
+			frappe.get_doc(
+				{
+					"doctype": "Notification Log",
+					"for_user": user,
+					"from_user": frappe.session.user,
+					"type": "Alert",
+					"document_type": doc.doctype,
+					"document_name": doc.name,
+					"subject": f"{doc.name}: {message}",
+				}
+			).insert(ignore_permissions=True)
+
+
+def open_todo(doc, user: str, description: str):
+	"""The user's open ToDo for the case (one at most), as Frappe's assignment writes it, without its notice."""
+	from frappe.desk.form.document_follow import follow_document
+
+	keys = {"reference_type": doc.doctype, "reference_name": doc.name, "allocated_to": user}
+	if frappe.db.exists("ToDo", {**keys, "status": "Open"}):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			**keys,
+			"status": "Open",
+			"priority": "Medium",
+			"date": frappe.utils.nowdate(),
+			"assigned_by": frappe.session.user,
+			"description": frappe.utils.escape_html(description),
+		}
+	).insert(ignore_permissions=True)  # ToDo.on_update keeps the case's _assign list and timeline
+	if frappe.get_cached_value("User", user, "follow_assigned_documents"):
+		follow_document(doc.doctype, doc.name, user)
+
+
+def close_todo(name: str):
+	todo = frappe.get_doc("ToDo", name)
+	todo.status = "Cancelled"
+	todo.save(ignore_permissions=True)
 
 
 @frappe.whitelist(methods=["POST"])

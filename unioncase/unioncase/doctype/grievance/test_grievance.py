@@ -5,6 +5,7 @@ import frappe
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.privacy.consent import current_consent_text, record_consent
+from unioncase.tests.harness import changes_tracked
 from unioncase.tests.hierarchy_data import make_union
 
 
@@ -95,8 +96,16 @@ class TestGrievance(IntegrationTestCase):
 	def test_changes_are_tracked(self):
 		case = self.new_case(owning_union=self.workplace).insert()
 		case.severity = "Critical"
-		case.save()
-		self.assertTrue(frappe.db.exists("Version", {"ref_doctype": "Grievance", "docname": case.name}))
+		with changes_tracked():
+			case.save()
+		changes = [
+			row
+			for data in frappe.get_all(
+				"Version", filters={"ref_doctype": "Grievance", "docname": case.name}, pluck="data"
+			)
+			for row in frappe.parse_json(data).get("changed", [])
+		]
+		self.assertIn(["severity", "Medium", "Critical"], changes)
 
 	def test_scoped_open_cases_are_served_by_the_composite_index(self):
 		indexes = {row.Key_name for row in frappe.db.sql("SHOW INDEX FROM `tabGrievance`", as_dict=True)}
