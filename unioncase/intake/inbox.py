@@ -34,6 +34,8 @@ ADMIN_ROLES = ("System Manager", "Union Administrator")
 PROCESSORS = {
 	("Web", "New Report"): "unioncase.intake.web.process_report",
 	("Web", "Follow-up"): "unioncase.intake.web.process_follow_up",
+	("WhatsApp", "New Report"): "unioncase.intake.whatsapp.process",
+	("WhatsApp", "Delivery Status"): "unioncase.intake.whatsapp.process_status",
 }
 
 
