@@ -13,6 +13,8 @@ import frappe
 import requests
 from frappe.utils import now_datetime
 from frappe.utils.password import get_decrypted_password
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.intake import conversation, handle, inbox, tracking, whatsapp
@@ -471,3 +473,98 @@ class TestWhatsApp(IntegrationTestCase):
 		stored = frappe.db.get_singles_dict(whatsapp.SETTINGS)
 		for value in (APP_SECRET, ACCESS_TOKEN, VERIFY_TOKEN):
 			self.assertNotIn(value, json.dumps(stored, default=str))
+
+	def test_buttons_locations_and_reactions_join_the_conversation(self):
+		number = new_number()
+		case, first = self.open_case(number)
+		button = text_message(
+			number,
+			"",
+			kind="interactive",
+			type="button_reply",
+			button_reply={"id": "human", "title": "Bicara dengan pengurus"},
+		)
+		location = text_message(
+			number, "", kind="location", latitude=-6.595, longitude=106.816, name="PT Sinar Garmen"
+		)
+		reaction = text_message(number, "", kind="reaction", message_id=first["id"], emoji="👍")
+		stranger = text_message(new_number(), "", kind="reaction", message_id="wamid.x", emoji="👍")
+		self.assertEqual(post_signed(body_of([button, location, reaction, stranger])).status_code, 200)
+		self.assertEqual(
+			[run_inbox(m["id"]).state for m in (button, location, reaction, stranger)],
+			["Processed", "Processed", "Processed", "Ignored"],
+		)
+		contents = frappe.get_all(
+			"Case Message",
+			filters={"grievance": case, "direction": "From Worker"},
+			pluck="content",
+			order_by="creation asc",
+		)
+		self.assertEqual(contents[1], "Bicara dengan pengurus")
+		self.assertIn("-6.595, 106.816 PT Sinar Garmen", contents[2])
+		self.assertIn("👍", contents[3])
+		self.assertIsNone(inbound_for(stranger["id"]).grievance, "a reaction opens no case")
+
+	def test_oversized_and_unparseable_bodies(self):
+		before = frappe.db.count(inbox.INBOUND)
+		huge = b'{"object": "whatsapp_business_account", "pad": "' + b"x" * (4 * 1024 * 1024) + b'"}'
+		self.assertEqual(post_signed(None, raw=huge).status_code, 413)
+		self.assertEqual(frappe.db.count(inbox.INBOUND), before)
+		# a signed body that is not JSON: kept as received, Ignored, and the provider gets its 200
+		raw = b"not json " + secrets.token_hex(8).encode()
+		signature = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+		answer = requests.post(
+			f"{server_url()}{WEBHOOK}",
+			data=raw,
+			headers={"Content-Type": "text/plain", "X-Hub-Signature-256": signature},
+			timeout=60,
+		)
+		frappe.db.commit()
+		self.assertEqual(answer.status_code, 200, answer.text)
+		stored = frappe.get_last_doc(inbox.INBOUND)
+		self.assertEqual(inbox.payload_of(stored), {"body": raw.decode()})
+		self.assertEqual(inbox.process_message(stored.name), "Ignored")
+
+	@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+	@given(
+		st.recursive(
+			st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+			lambda children: (
+				st.lists(children, max_size=3)
+				| st.dictionaries(
+					st.sampled_from(
+						[
+							"object",
+							"entry",
+							"changes",
+							"value",
+							"messages",
+							"statuses",
+							"id",
+							"from",
+							"type",
+							"text",
+						]
+					),
+					children,
+					max_size=4,
+				)
+			),
+			max_leaves=12,
+		).filter(lambda body: isinstance(body, dict | list)),  # JSON scalars: the framework's 417
+		st.booleans(),
+	)
+	def test_any_signed_body_is_accepted_and_any_unsigned_one_stores_nothing(self, body, signed):
+		before = frappe.db.count(inbox.INBOUND)
+		wrapped = {"object": "whatsapp_business_account", "entry": body} if isinstance(body, list) else body
+		answer = post_signed(wrapped, signature=None if signed else "sha256=" + "0" * 64)
+		if not signed:
+			self.assertEqual(answer.status_code, 403)
+			self.assertEqual(frappe.db.count(inbox.INBOUND), before)
+			return
+		self.assertEqual(answer.status_code, 200, answer.text[:300])
+		# whatever was stored is processed without an error (Processed or Ignored, never Failed)
+		for name in frappe.get_all(
+			inbox.INBOUND, filters={"state": "Received", "channel": "WhatsApp"}, pluck="name"
+		):
+			self.assertIn(inbox.process_message(name), ("Processed", "Ignored"))

@@ -38,7 +38,7 @@ WINDOW = timedelta(hours=24)
 TIMEOUT = (5, 30)
 MAX_MEDIA = 16 * 1024 * 1024
 # Message types that make or join a case; any other type is kept as Ignored.
-HANDLED = ("text", "image", "document", "audio", "interactive", "button", "location")
+HANDLED = ("text", "image", "document", "audio", "interactive", "button", "location", "reaction")
 MEDIA = ("image", "document", "audio")
 CLOSED_STATES = ("Resolved", "Closed", "Rejected")
 # A delivery status never goes back: a late "sent" after "read" changes nothing.
@@ -258,10 +258,13 @@ def text_of(message: dict) -> str:
 			.strip()
 		)
 	if kind == "interactive":
-		reply = part.get("button_reply") or part.get("list_reply") or {}
+		reply = part.get("button_reply") or part.get("list_reply")
+		reply = reply if isinstance(reply, dict) else {}
 		return str(reply.get("title") or reply.get("id") or "")
 	if kind == "button":
 		return str(part.get("text") or part.get("payload") or "")
+	if kind == "reaction":
+		return _("[Reaction] {0}").format(part.get("emoji") or _("removed"))
 	return ""
 
 
@@ -275,10 +278,20 @@ def process(inbound, payload: dict) -> Outcome:
 		return Outcome(
 			inbox.IGNORED, _("WhatsApp messages of type {0} are not handled; kept as received.").format(kind)
 		)
-	number = sender_number(message)
+	try:
+		number = sender_number(message)
+	except frappe.ValidationError:
+		frappe.clear_messages()
+		return Outcome(inbox.IGNORED, _("The sender's WhatsApp number is not a valid phone number."))
 	number_hash = address_hash(number)
 	text = text_of(message)
 	found = open_case_of(number_hash)
+	if kind == "reaction":
+		# a reaction belongs to a conversation; it never opens a case
+		if not found:
+			return Outcome(inbox.IGNORED, _("A WhatsApp reaction from a number with no open case."))
+		conversation.record_inbound(found[0], CHANNEL, text, inbound.name)
+		return Outcome(inbox.PROCESSED, grievance=found[0])
 	if found:
 		grievance = found[0]
 		conversation.record_inbound(grievance, CHANNEL, text, inbound.name)
