@@ -568,3 +568,38 @@ class TestWhatsApp(IntegrationTestCase):
 			inbox.INBOUND, filters={"state": "Received", "channel": "WhatsApp"}, pluck="name"
 		):
 			self.assertIn(inbox.process_message(name), ("Processed", "Ignored"))
+
+	@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+	@given(
+		st.lists(
+			st.tuples(
+				st.sampled_from(["text", "image", "sticker", "reaction", "unsupported", "location"]),
+				st.sampled_from(["6281234567", "+62 812-3456", "0812", "abc", ""]),
+				st.integers(min_value=0, max_value=5),
+			),
+			min_size=1,
+			max_size=6,
+		),
+		st.integers(min_value=1, max_value=3),
+	)
+	def test_every_message_of_a_signed_batch_is_stored_exactly_once(self, specs, repeats):
+		run = secrets.token_hex(4)
+		messages = [
+			text_message(
+				prefix + str(1000 + suffix * 7)[-4:] if prefix.isdigit() else prefix,
+				"Pesan uji sifat.",
+				wamid=f"wamid.P{run}{position % 4}",  # some ids repeat inside the batch
+				kind=kind,
+				**({"body": "Pesan uji sifat."} if kind == "text" else {"id": f"m{suffix}"}),
+			)
+			for position, (kind, prefix, suffix) in enumerate(specs)
+		]
+		for _ in range(repeats):  # the provider retries the same body
+			self.assertEqual(post_signed(body_of(messages)).status_code, 200)
+		wamids = {message["id"] for message in messages}
+		stored = frappe.get_all(
+			inbox.INBOUND, filters={"dedup_key": ["like", f"whatsapp:wamid.P{run}%"]}, pluck="dedup_key"
+		)
+		self.assertEqual(sorted(stored), sorted(f"whatsapp:{wamid}" for wamid in wamids))
+		for wamid in wamids:
+			self.assertIn(run_inbox(wamid).state, ("Processed", "Ignored"))
