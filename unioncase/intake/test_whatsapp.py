@@ -466,6 +466,18 @@ class TestWhatsApp(IntegrationTestCase):
 			)
 		)
 
+	def test_a_disabled_channel_accepts_nothing_even_signed(self):
+		frappe.db.set_single_value(whatsapp.SETTINGS, "enabled", 0)
+		frappe.db.commit()
+		try:
+			message = text_message(new_number(), "Pesan saat WhatsApp dimatikan.")
+			answer = post_signed(body_of([message]))
+			self.assertEqual(answer.status_code, 503, answer.text)
+			self.assertIsNone(inbound_for(message["id"]))
+		finally:
+			frappe.db.set_single_value(whatsapp.SETTINGS, "enabled", 1)
+			frappe.db.commit()
+
 	def test_secrets_are_encrypted_and_never_in_the_settings_answer(self):
 		self.assertEqual(
 			get_decrypted_password(whatsapp.SETTINGS, whatsapp.SETTINGS, "app_secret"), APP_SECRET

@@ -128,9 +128,12 @@ def rejected_today() -> int:
 
 def notification() -> Response:
 	app_secret = secret("app_secret")
-	if not app_secret:
+	if not (app_secret and settings().enabled):
 		count_rejection("not configured")
-		return answer(503, _("WhatsApp is not set up on this site: set the App Secret in WhatsApp Settings."))
+		return answer(
+			503,
+			_("WhatsApp is not set up on this site: enable it and set the App Secret in WhatsApp Settings."),
+		)
 	length = frappe.request.content_length
 	if length and length > MAX_BODY:
 		count_rejection("too large")
