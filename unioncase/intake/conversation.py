@@ -16,12 +16,14 @@ from unioncase.intake import handle
 CASE_MESSAGE = "Case Message"
 GRIEVANCE = "Grievance"
 FROM_WORKER, TO_WORKER = "From Worker", "To Worker"
-TRACKING_PAGE, EMAIL = "Tracking Page", "Email"
+TRACKING_PAGE, EMAIL, WHATSAPP = "Tracking Page", "Email", "WhatsApp"
 QUEUED, SENT, FAILED, READ, RECEIVED = "Queued", "Sent", "Failed", "Read", "Received"
 MAX_REPLY = 5000
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 # The channel a reply goes back on, by the channel the worker last wrote on.
-REPLY_CHANNEL = {"Web": TRACKING_PAGE, "Email": EMAIL}
+REPLY_CHANNEL = {"Web": TRACKING_PAGE, "Email": EMAIL, "WhatsApp": WHATSAPP}
+# What sends a queued message on each channel (a function of the Case Message).
+SENDERS = {EMAIL: "unioncase.intake.conversation.send_email", WHATSAPP: "unioncase.intake.whatsapp.send"}
 TRACKING_PATH = "/kasus"
 
 
@@ -49,6 +51,14 @@ def reply_channels(grievance: str) -> list[str]:
 	channels = [TRACKING_PAGE]
 	if contact.address_kind == handle.EMAIL and not contact.unreachable:
 		channels.append(EMAIL)
+	if (
+		contact.address_kind == handle.PHONE
+		and not contact.unreachable
+		and frappe.db.exists(
+			CASE_MESSAGE, {"grievance": grievance, "direction": FROM_WORKER, "channel": WHATSAPP}
+		)
+	):
+		channels.append(WHATSAPP)
 	return channels
 
 
@@ -80,6 +90,7 @@ def get_conversation(case: str) -> dict:
 				"sent_by",
 				"sent_on",
 				"read_on",
+				"error",
 			],
 			order_by="creation asc",
 		),
@@ -113,6 +124,8 @@ def reply(case: str, message: str, channel: str | None = None) -> dict:
 			),
 			title=_("Channel not available"),
 		)
+	if channel == WHATSAPP:
+		frappe.get_attr("unioncase.intake.whatsapp.check_reply")(case)
 	doc = frappe.get_doc(
 		{
 			"doctype": CASE_MESSAGE,
@@ -153,9 +166,9 @@ def deliver(case_message: str):
 	if doc.delivery_status not in (QUEUED, FAILED):
 		return doc.delivery_status
 	try:
-		if doc.channel != EMAIL:
+		if doc.channel not in SENDERS:
 			raise NotImplementedError(f"no delivery for channel {doc.channel}")
-		send_email(doc)
+		frappe.get_attr(SENDERS[doc.channel])(doc)
 	except Exception as error:
 		frappe.db.rollback()
 		record_delivery_failure(case_message, error)
@@ -193,6 +206,10 @@ def send_email(doc):
 def record_delivery_failure(case_message: str, error: Exception):
 	attempts = (frappe.db.get_value(CASE_MESSAGE, case_message, "attempts") or 0) + 1
 	retry_in = BACKOFF_MINUTES[attempts - 1] if attempts <= len(BACKOFF_MINUTES) else None
+	# a refusal for good (a 4xx from the provider) is not retried, and says why in words
+	permanent = getattr(error, "permanent", False)
+	if permanent:
+		retry_in = None
 	frappe.db.set_value(
 		CASE_MESSAGE,
 		case_message,
@@ -200,7 +217,7 @@ def record_delivery_failure(case_message: str, error: Exception):
 			"delivery_status": FAILED,
 			"attempts": attempts,
 			# the error names no address: the handle's address never reaches an exception message
-			"error": f"{type(error).__name__}: {error}"[:1000],
+			"error": (str(error) if permanent else f"{type(error).__name__}: {error}")[:1000],
 			"next_attempt_on": add_to_date(now_datetime(), minutes=retry_in) if retry_in else None,
 		},
 	)
@@ -211,7 +228,12 @@ def retry_due_deliveries():
 	"""Scheduler: queue replies whose delivery failed and whose backoff has passed."""
 	due = frappe.get_all(
 		CASE_MESSAGE,
-		filters={"delivery_status": FAILED, "next_attempt_on": ["<=", now_datetime()]},
+		# "is set" first: Frappe compares an empty datetime as 0001-01-01, which would retry a refusal
+		filters=[
+			["delivery_status", "=", FAILED],
+			["next_attempt_on", "is", "set"],
+			["next_attempt_on", "<=", now_datetime()],
+		],
 		pluck="name",
 		limit=500,
 	)

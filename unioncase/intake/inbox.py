@@ -37,6 +37,8 @@ PROCESSORS = {
 	# mail arrives as a new report; processing makes it a follow-up when it threads into a case
 	("Email", "New Report"): "unioncase.intake.email.process_mail",
 	("Email", "Follow-up"): "unioncase.intake.email.process_mail",
+	("WhatsApp", "New Report"): "unioncase.intake.whatsapp.process",
+	("WhatsApp", "Delivery Status"): "unioncase.intake.whatsapp.process_status",
 }
 
 
@@ -174,7 +176,11 @@ def retry_due_messages():
 	"""Scheduler: queue failed messages whose backoff has passed, and messages whose job was lost."""
 	now = now_datetime()
 	due = frappe.get_all(
-		INBOUND, filters={"state": FAILED, "next_attempt_on": ["<=", now]}, pluck="name", limit=500
+		INBOUND,
+		# "is set" first: Frappe compares an empty datetime as 0001-01-01, which would retry a message given up on
+		filters=[["state", "=", FAILED], ["next_attempt_on", "is", "set"], ["next_attempt_on", "<=", now]],
+		pluck="name",
+		limit=500,
 	)
 	stale = frappe.get_all(
 		INBOUND, filters={"state": RECEIVED, "received_on": ["<", now - STALE_AFTER]}, pluck="name", limit=500

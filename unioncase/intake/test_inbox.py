@@ -104,6 +104,7 @@ class TestInbox(IntegrationTestCase):
 		gave_up = frappe.get_doc(inbox.INBOUND, name)
 		self.assertIsNone(gave_up.next_attempt_on, "after the last backoff it waits for an admin")
 		self.assertIn("administrator can retry", gave_up.state_reason)
+		self.assertNotIn(name, inbox.retry_due_messages(), "a message given up on waits for an admin")
 
 		set_default_union(BOGOR)
 		self.assertEqual(inbox.process_message(name), "Processed")

@@ -40,6 +40,9 @@ READ_ONLY = (
 	"unioncase.reports.api.group_by_choices",
 	"unioncase.reports.cards.unanswered_inbound_messages",
 )
+# Provider webhooks: GET is only the provider's subscription handshake (stores nothing), POST is
+# authenticated by the provider's signature, not a session (unioncase/intake/test_whatsapp.py).
+WEBHOOKS = ("unioncase.intake.whatsapp.webhook",)
 ADMIN = "t.admin@test.unioncase.org"  # a Union Administrator: no permission check refuses them
 
 
@@ -61,7 +64,13 @@ class TestApiMethods(IntegrationTestCase):
 		ensure_hierarchy()
 
 	def test_every_whitelisted_method_is_classified(self):
-		self.assertEqual(sorted(app_whitelisted()), sorted([*STATE_CHANGING, *READ_ONLY]))
+		self.assertEqual(sorted(app_whitelisted()), sorted([*STATE_CHANGING, *READ_ONLY, *WEBHOOKS]))
+		for path in WEBHOOKS:
+			self.assertEqual(
+				sorted(frappe.allowed_http_methods_for_whitelisted_func[app_whitelisted()[path]]),
+				["GET", "POST"],
+			)
+			self.assertIn(app_whitelisted()[path], frappe.guest_methods)
 
 	def test_every_whitelisted_parameter_is_typed(self):
 		self.assertTrue(frappe.get_hooks("require_type_annotated_api_methods", app_name="unioncase"))

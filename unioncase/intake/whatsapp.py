@@ -1,0 +1,576 @@
+"""WhatsApp Business Cloud API: the webhook workers' messages arrive on, and replies sent back.
+
+The webhook (`webhook`, guest-allowed) answers the provider's GET handshake and, for every POST,
+checks `X-Hub-Signature-256` (HMAC-SHA256 of the raw body bytes with the app secret, in constant time)
+before anything reads the body. A refused body stores nothing and is only counted (no payload in the
+log). An accepted body is split into its messages and statuses, each stored in the inbox once (by
+its `wamid`), and processed by the inbox's job: a message opens a case or joins the sender's open one,
+a status updates the delivery status of the union's message it reports on.
+
+The worker's number is kept only in the case's Contact Handle (encrypted, read by no official role),
+with a keyed hash to find their open case; it is never on the case.
+Replies go out through the Cloud API's messages endpoint (`send`, called by the conversation's
+delivery job): 429 and 5xx are retried with the job's backoff, 4xx never; outside the 24-hour
+customer-service window only the approved template named in WhatsApp Settings may be sent.
+"""
+
+import hashlib
+import hmac
+import json
+from contextlib import contextmanager
+from datetime import timedelta
+
+import frappe
+import requests
+from frappe import _
+from frappe.utils import get_datetime, get_url, now_datetime
+from frappe.utils.password import get_decrypted_password, get_encryption_key
+from werkzeug.wrappers import Response
+
+from unioncase.intake import conversation, files, handle, inbox, tracking
+from unioncase.intake.inbox import Outcome
+from unioncase.intake.phone import normalize_phone
+
+SETTINGS = "WhatsApp Settings"
+CHANNEL = "WhatsApp"
+MAX_BODY = 3 * 1024 * 1024
+WINDOW = timedelta(hours=24)
+TIMEOUT = (5, 30)
+MAX_MEDIA = 16 * 1024 * 1024
+# Message types that make or join a case; any other type is kept as Ignored.
+HANDLED = ("text", "image", "document", "audio", "interactive", "button", "location", "reaction")
+MEDIA = ("image", "document", "audio")
+CLOSED_STATES = ("Resolved", "Closed", "Rejected")
+# A delivery status never goes back: a late "sent" after "read" changes nothing.
+STATUS_RANK = {"Queued": 0, "Failed": 0, "Sent": 1, "Delivered": 2, "Read": 3}
+STATUSES = {"sent": "Sent", "delivered": "Delivered", "read": "Read", "failed": "Failed"}
+REJECTED_COUNTER = "unioncase:whatsapp:rejected"
+WORKER_LANGUAGE = "id"
+
+
+class DeliveryRefused(Exception):
+	"""A send the provider (or the 24-hour rule) refuses for good: the delivery job does not retry it."""
+
+	permanent = True
+
+
+class DeliveryDeferred(Exception):
+	"""A send that failed for now (429, 5xx, network): retried with the delivery job's backoff."""
+
+
+def settings() -> frappe._dict:
+	values = frappe.db.get_singles_dict(SETTINGS)
+	return frappe._dict(
+		enabled=bool(int(values.get("enabled") or 0)),
+		phone_number_id=values.get("phone_number_id"),
+		graph_url=(values.get("graph_url") or "https://graph.facebook.com/v20.0").rstrip("/"),
+		default_union=values.get("default_union"),
+		reply_template=values.get("reply_template"),
+		template_language=values.get("template_language") or "id",
+	)
+
+
+def secret(field: str) -> str | None:
+	return get_decrypted_password(SETTINGS, SETTINGS, field, raise_exception=False)
+
+
+# --- the webhook --------------------------------------------------------------------------------
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
+def webhook() -> Response:
+	"""The Cloud API's callback URL: GET for the subscription handshake, POST for notifications."""
+	if frappe.request.method == "GET":
+		return handshake()
+	return notification()
+
+
+def answer(status: int, message: str | None = None) -> Response:
+	body = json.dumps({"message": message} if message else {"ok": True}, ensure_ascii=False)
+	return Response(body, status=status, mimetype="application/json")
+
+
+def handshake() -> Response:
+	args = frappe.request.args
+	expected = secret("verify_token")
+	given = args.get("hub.verify_token") or ""
+	if (
+		args.get("hub.mode") == "subscribe"
+		and expected
+		and hmac.compare_digest(given.encode(), expected.encode())
+	):
+		return Response(args.get("hub.challenge") or "", status=200, mimetype="text/plain")
+	count_rejection("handshake")
+	return answer(403, _("The verify token does not match WhatsApp Settings."))
+
+
+def signature_valid(raw: bytes, header: str | None, app_secret: str) -> bool:
+	if not header or not header.startswith("sha256="):
+		return False
+	expected = hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest().encode()
+	return hmac.compare_digest(expected, header[len("sha256=") :].strip().lower().encode(errors="replace"))
+
+
+def count_rejection(reason: str):
+	"""Count a refused delivery, with why and from where but nothing of what was sent."""
+	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
+	frappe.cache.incr(key)
+	frappe.cache.expire(key, 8 * 24 * 60 * 60)
+	frappe.logger("unioncase.whatsapp").warning(
+		"webhook refused: %s (from %s)", reason, getattr(frappe.local, "request_ip", None) or "unknown"
+	)
+
+
+def rejected_today() -> int:
+	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
+	return int(frappe.cache.get(key) or 0)
+
+
+def notification() -> Response:
+	app_secret = secret("app_secret")
+	if not (app_secret and settings().enabled):
+		count_rejection("not configured")
+		return answer(
+			503,
+			_("WhatsApp is not set up on this site: enable it and set the App Secret in WhatsApp Settings."),
+		)
+	length = frappe.request.content_length
+	if length and length > MAX_BODY:
+		count_rejection("too large")
+		return answer(413, _("The body is larger than {0} MB.").format(MAX_BODY // (1024 * 1024)))
+	raw = frappe.request.get_data(cache=True)
+	header = frappe.request.headers.get("X-Hub-Signature-256")
+	if not header:
+		count_rejection("unsigned")
+		return answer(401, _("The X-Hub-Signature-256 header is missing."))
+	if not signature_valid(raw, header, app_secret):
+		count_rejection("bad signature")
+		return answer(403, _("The X-Hub-Signature-256 signature does not match the body."))
+	store(raw)
+	return answer(200)
+
+
+def store(raw: bytes) -> list[str]:
+	"""Store a signed body in the inbox: each message and status once, anything else as received."""
+	try:
+		body = json.loads(raw)
+	except ValueError:
+		body = None
+	items = (
+		list(split(body))
+		if isinstance(body, dict) and body.get("object") == "whatsapp_business_account"
+		else []
+	)
+	if not items:
+		key = "body:" + hashlib.sha256(raw).hexdigest()
+		text = raw.decode("utf-8", errors="replace")
+		name, _created = inbox.receive(
+			CHANNEL, key, {"body": text}, summary=_("WhatsApp notification with no message, kept as received")
+		)
+		return [name]
+	names = []
+	for key, kind, payload, summary in items:
+		name, _created = inbox.receive(CHANNEL, key, payload, kind=kind, summary=summary)
+		names.append(name)
+	return names
+
+
+def split(body: dict):
+	"""(delivery key, inbox kind, payload, summary) for each message and status in a notification."""
+	for entry in body.get("entry") or []:
+		if not isinstance(entry, dict):
+			continue
+		for change in entry.get("changes") or []:
+			value = change.get("value") if isinstance(change, dict) else None
+			if not isinstance(value, dict):
+				continue
+			contacts = {
+				contact.get("wa_id"): contact
+				for contact in value.get("contacts") or []
+				if isinstance(contact, dict)
+			}
+			metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+			for message in value.get("messages") or []:
+				if not isinstance(message, dict) or not isinstance(message.get("id"), str):
+					continue
+				yield (
+					message["id"],
+					"New Report",
+					{
+						"message": message,
+						"contact": contacts.get(message.get("from")),
+						"metadata": metadata,
+						"field": change.get("field"),
+					},
+					_("WhatsApp message ({0})").format(str(message.get("type"))[:40]),
+				)
+			for status in value.get("statuses") or []:
+				if not isinstance(status, dict) or not isinstance(status.get("id"), str):
+					continue
+				yield (
+					f"status:{status['id']}:{status.get('status')}",
+					"Delivery Status",
+					{"status": status},
+					_("WhatsApp delivery status ({0})").format(str(status.get("status"))[:40]),
+				)
+
+
+# --- processing (the inbox's job) ---------------------------------------------------------------
+
+
+def address_hash(number: str) -> str:
+	"""A keyed hash of a number: finds the sender's case without storing the number in the clear."""
+	key = hashlib.sha256(f"unioncase-contact:{get_encryption_key()}".encode()).digest()
+	return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+
+def sender_number(message: dict) -> str:
+	raw = str(message.get("from") or "")
+	digits = "".join(character for character in raw if character.isdigit())
+	return normalize_phone(f"+{digits}", "WhatsApp number")
+
+
+def open_case_of(number_hash: str) -> tuple[str, str] | None:
+	"""(case, handle) of the sender's newest open case."""
+	for row in frappe.get_all(
+		handle.HANDLE,
+		filters={"address_hash": number_hash},
+		fields=["name", "grievance"],
+		order_by="creation desc",
+	):
+		if frappe.db.get_value("Grievance", row.grievance, "status") not in CLOSED_STATES:
+			return row.grievance, row.name
+	return None
+
+
+def text_of(message: dict) -> str:
+	kind = message.get("type")
+	part = message.get(kind) if isinstance(message.get(kind), dict) else {}
+	if kind == "text":
+		return str(part.get("body") or "")
+	if kind in MEDIA:
+		caption = part.get("caption") or part.get("filename") or ""
+		label = {"image": _("Photo"), "document": _("Document"), "audio": _("Voice message")}[kind]
+		return f"[{label}] {caption}".strip()
+	if kind == "location":
+		return (
+			_("[Location] {0}, {1} {2}")
+			.format(
+				part.get("latitude"), part.get("longitude"), part.get("name") or part.get("address") or ""
+			)
+			.strip()
+		)
+	if kind == "interactive":
+		reply = part.get("button_reply") or part.get("list_reply")
+		reply = reply if isinstance(reply, dict) else {}
+		return str(reply.get("title") or reply.get("id") or "")
+	if kind == "button":
+		return str(part.get("text") or part.get("payload") or "")
+	if kind == "reaction":
+		return _("[Reaction] {0}").format(part.get("emoji") or _("removed"))
+	return ""
+
+
+def process(inbound, payload: dict) -> Outcome:
+	"""A WhatsApp message: open a case, or add it to the sender's open case."""
+	message = payload.get("message")
+	if not isinstance(message, dict):
+		return Outcome(inbox.IGNORED, _("A WhatsApp notification with no message; kept as received."))
+	kind = message.get("type")
+	if kind not in HANDLED:
+		return Outcome(
+			inbox.IGNORED, _("WhatsApp messages of type {0} are not handled; kept as received.").format(kind)
+		)
+	try:
+		number = sender_number(message)
+	except frappe.ValidationError:
+		frappe.clear_messages()
+		return Outcome(inbox.IGNORED, _("The sender's WhatsApp number is not a valid phone number."))
+	number_hash = address_hash(number)
+	text = text_of(message)
+	found = open_case_of(number_hash)
+	if kind == "reaction":
+		# a reaction belongs to a conversation; it never opens a case
+		if not found:
+			return Outcome(inbox.IGNORED, _("A WhatsApp reaction from a number with no open case."))
+		conversation.record_inbound(found[0], CHANNEL, text, inbound.name)
+		return Outcome(inbox.PROCESSED, grievance=found[0])
+	if found:
+		grievance = found[0]
+		conversation.record_inbound(grievance, CHANNEL, text, inbound.name)
+		frappe.get_doc("Grievance", grievance).add_comment("Info", _("The worker wrote again on WhatsApp."))
+	else:
+		grievance = open_case(inbound, message, number, number_hash, text)
+	if kind in MEDIA:
+		fetch_media(message, grievance)
+	return Outcome(inbox.PROCESSED, grievance=grievance)
+
+
+def open_case(inbound, message: dict, number: str, number_hash: str, text: str) -> str:
+	union = settings().default_union or frappe.db.get_single_value("Intake Settings", "default_union")
+	if not union:
+		raise frappe.ValidationError("No intake union: set the Receiving Union in WhatsApp Settings")
+	case = frappe.get_doc(
+		{
+			"doctype": "Grievance",
+			"kind": "Complaint",
+			"subject": subject_of(text) or _("Report by WhatsApp"),
+			"description": "<p>{}</p>".format(frappe.utils.escape_html(text).replace("\n", "<br>")),
+			"owning_union": union,
+			"workplace_union": union
+			if frappe.db.get_value("Union", union, "level") == "Workplace Union"
+			else None,
+			"channel": CHANNEL,
+			"received_on": inbound.received_on,
+			"is_anonymous": 1,
+		}
+	).insert(ignore_permissions=True)
+	code = tracking_code(message["id"])
+	contact = handle.create(case.name, tracking.code_hash(code), number, handle.PHONE)
+	frappe.db.set_value(handle.HANDLE, contact, "address_hash", number_hash)
+	conversation.record_inbound(case.name, CHANNEL, text, inbound.name)
+	acknowledge(case.name, contact, inbound.name)
+	return case.name
+
+
+def subject_of(text: str) -> str:
+	line = " ".join(text.split())
+	return line if len(line) <= 80 else line[:79].rstrip() + "…"
+
+
+def tracking_code(wamid: str) -> str:
+	"""The case's tracking code, derived from the first message's id with the site's key, never stored."""
+	key = hashlib.sha256(f"unioncase-intake:{get_encryption_key()}".encode()).digest()
+	return tracking.code_from_secret(key, f"whatsapp:{wamid}")
+
+
+def acknowledge(grievance: str, contact: str, inbound_message: str):
+	"""Queue the acknowledgement; its text (with the code) is made only when it is sent."""
+	doc = frappe.get_doc(
+		{
+			"doctype": conversation.CASE_MESSAGE,
+			"grievance": grievance,
+			"direction": conversation.TO_WORKER,
+			"channel": CHANNEL,
+			"content": _("Acknowledgement with the tracking code (the code is shown only to the worker)."),
+			"contact_handle": contact,
+			"inbound_message": inbound_message,
+			"delivery_status": conversation.QUEUED,
+		}
+	).insert(ignore_permissions=True)
+	conversation.enqueue_delivery(doc.name)
+
+
+def acknowledgement_text(doc) -> str:
+	wamid = frappe.db.get_value(inbox.INBOUND, doc.inbound_message, "dedup_key").split(":", 1)[1]
+	with worker_language():
+		return _(
+			"Your report was received by the union. Your tracking code is {0}. Keep it to yourself: with it "
+			"you can follow your case on {1}. Reply here to add information."
+		).format(tracking.display(tracking_code(wamid)), get_url(conversation.TRACKING_PATH))
+
+
+@contextmanager
+def worker_language():
+	"""Messages to the worker in Bahasa Indonesia, whatever the site's or the job's language."""
+	previous = getattr(frappe.local, "lang", None)
+	frappe.local.lang = WORKER_LANGUAGE
+	try:
+		yield
+	finally:
+		frappe.local.lang = previous
+
+
+def process_status(inbound, payload: dict) -> Outcome:
+	"""A `statuses` callback: the delivery status of a message the union sent (never back in time)."""
+	status = payload.get("status") or {}
+	new = STATUSES.get(status.get("status"))
+	message = frappe.db.get_value(
+		conversation.CASE_MESSAGE,
+		{"provider_message_id": status.get("id")},
+		["name", "grievance", "delivery_status"],
+		as_dict=True,
+	)
+	if not new or not message:
+		return Outcome(inbox.IGNORED, _("No message of the union has this WhatsApp id or status."))
+	values = {}
+	if new == conversation.FAILED:
+		errors = status.get("errors") or [{}]
+		error = errors[0] if isinstance(errors[0], dict) else {}
+		values = {
+			"delivery_status": new,
+			"next_attempt_on": None,
+			"error": _("WhatsApp could not deliver the message: {0} (code {1})").format(
+				error.get("message") or error.get("title") or "?", error.get("code") or "?"
+			)[:1000],
+		}
+	elif STATUS_RANK[new] > STATUS_RANK.get(message.delivery_status, 0):
+		values = {"delivery_status": new}
+		if new == conversation.READ:
+			values["read_on"] = now_datetime()
+	if values:
+		frappe.db.set_value(conversation.CASE_MESSAGE, message.name, values)
+	return Outcome(inbox.PROCESSED, grievance=message.grievance)
+
+
+# --- media --------------------------------------------------------------------------------------
+
+
+def fetch_media(message: dict, grievance: str):
+	"""Download a photo, document or voice message and keep it, checked by content, on the case."""
+	kind = message["type"]
+	media_id = (message.get(kind) or {}).get("id")
+	if not media_id:
+		return
+	token, config = secret("access_token"), settings()
+	headers = {"Authorization": f"Bearer {token}"}
+	try:
+		meta = requests.get(f"{config.graph_url}/{media_id}", headers=headers, timeout=TIMEOUT)
+		meta.raise_for_status()
+		url = meta.json()["url"]
+		download = requests.get(url, headers=headers, timeout=TIMEOUT)
+		download.raise_for_status()
+		content = download.content
+	except (requests.RequestException, ValueError, KeyError, TypeError) as error:
+		# the case stays; the note says what is missing and why (no address, no token in it)
+		frappe.get_doc("Grievance", grievance).add_comment(
+			"Info",
+			_(
+				"A file sent on WhatsApp could not be downloaded ({0}); ask the worker to send it again."
+			).format(type(error).__name__),
+		)
+		return
+	reason = media_refused(content, kind)
+	if reason:
+		frappe.get_doc("Grievance", grievance).add_comment(
+			"Info", _("A file sent on WhatsApp was not kept: {0}").format(reason)
+		)
+		return
+	label = f"whatsapp-{kind}-{hashlib.sha256(message['id'].encode()).hexdigest()[:10]}"
+	if not frappe.db.exists("File", {"attached_to_name": grievance, "file_name": ["like", f"{label}.%"]}):
+		save_media(content, grievance, label)
+
+
+AUDIO_SIGNATURES = ((b"OggS", "ogg"), (b"ID3", "mp3"), (b"\xff\xfb", "mp3"), (b"#!AMR", "amr"))
+
+
+def audio_extension(content: bytes) -> str | None:
+	for signature, extension in AUDIO_SIGNATURES:
+		if content.startswith(signature):
+			return extension
+	if content[4:8] == b"ftyp" and content[8:11] == b"M4A":
+		return "m4a"
+	return None
+
+
+def media_refused(content: bytes, kind: str) -> str | None:
+	if kind == "audio":
+		if not content:
+			return _("The file is empty.")
+		if len(content) > MAX_MEDIA:
+			return _("The file is larger than {0} MB.").format(MAX_MEDIA // (1024 * 1024))
+		return None if audio_extension(content) else _("The voice message is not in a known audio format.")
+	return files.check(content, MAX_MEDIA)
+
+
+def save_media(content: bytes, grievance: str, label: str):
+	if files.detect(content):
+		files.save(content, "Grievance", grievance, label)
+		return
+	frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": f"{label}.{audio_extension(content)}",
+			"content": content,
+			"is_private": 1,
+			"attached_to_doctype": "Grievance",
+			"attached_to_name": grievance,
+		}
+	).insert(ignore_permissions=True)
+
+
+# --- outbound -----------------------------------------------------------------------------------
+
+
+def last_inbound_on(grievance: str):
+	return frappe.db.get_value(
+		conversation.CASE_MESSAGE,
+		{"grievance": grievance, "direction": conversation.FROM_WORKER, "channel": CHANNEL},
+		"sent_on",
+		order_by="creation desc",
+	)
+
+
+def within_window(grievance: str) -> bool:
+	last = last_inbound_on(grievance)
+	return bool(last) and now_datetime() - get_datetime(last) < WINDOW
+
+
+def window_refusal() -> str:
+	return _(
+		"The worker last wrote on WhatsApp more than 24 hours ago: WhatsApp then allows only an approved "
+		"template message, and none is set in WhatsApp Settings. Answer on the tracking page instead."
+	)
+
+
+def check_reply(grievance: str):
+	"""Called before an official's WhatsApp reply is queued: refuse one that could never be sent."""
+	if not within_window(grievance) and not settings().reply_template:
+		frappe.throw(window_refusal(), title=_("Outside the 24-hour window"))
+
+
+def send(doc):
+	"""The delivery job's WhatsApp sender: one POST to {graph}/{phone_number_id}/messages."""
+	config = settings()
+	token = secret("access_token")
+	if not (config.phone_number_id and token):
+		raise DeliveryDeferred("WhatsApp Settings has no phone number ID or access token")
+	number = handle.resolve(doc.contact_handle)
+	if not number:
+		raise DeliveryRefused(_("The worker's contact handle has no number."))
+	if doc.inbound_message:
+		text = acknowledgement_text(doc)
+	else:
+		text = doc.content
+	body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": number.lstrip("+")}
+	if within_window(doc.grievance):
+		body.update({"type": "text", "text": {"preview_url": False, "body": text}})
+	elif config.reply_template:
+		body.update(
+			{
+				"type": "template",
+				"template": {"name": config.reply_template, "language": {"code": config.template_language}},
+			}
+		)
+	else:
+		raise DeliveryRefused(window_refusal())
+	try:
+		response = requests.post(
+			f"{config.graph_url}/{config.phone_number_id}/messages",
+			json=body,
+			headers={"Authorization": f"Bearer {token}"},
+			timeout=TIMEOUT,
+		)
+	except requests.RequestException as error:
+		raise DeliveryDeferred(f"WhatsApp could not be reached: {type(error).__name__}") from None
+	if response.status_code == 429 or response.status_code >= 500:
+		raise DeliveryDeferred(f"WhatsApp answered {response.status_code}; retried later")
+	if response.status_code >= 400:
+		raise DeliveryRefused(
+			_("WhatsApp refused the message: {0} (HTTP {1})").format(
+				provider_error(response), response.status_code
+			)
+		)
+	try:
+		wamid = response.json()["messages"][0]["id"]
+	except (ValueError, KeyError, IndexError, TypeError):
+		wamid = None
+	doc.db_set("provider_message_id", wamid)
+
+
+def provider_error(response) -> str:
+	try:
+		error = response.json().get("error") or {}
+		return f"{error.get('message') or '?'} [{error.get('code') or '?'}]"[:300]
+	except (ValueError, AttributeError):
+		return "?"
