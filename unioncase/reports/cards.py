@@ -6,6 +6,7 @@ from unioncase.hierarchy.permissions import grievance_query
 
 
 @frappe.whitelist(methods=["GET", "POST"])
+@frappe.read_only()
 def unanswered_inbound_messages(filters: str | dict | None = None) -> dict:
 	"""Messages from workers on cases the viewer may read that no later message to the worker answers."""
 	if not frappe.has_permission("Case Message", "read"):
