@@ -39,6 +39,7 @@ READ_ONLY = (
 	"unioncase.intake.conversation.get_conversation",
 	"unioncase.reports.api.group_by_choices",
 	"unioncase.reports.cards.unanswered_inbound_messages",
+	"unioncase.compat.linked_with_get",
 )
 ADMIN = "t.admin@test.unioncase.org"  # a Union Administrator: no permission check refuses them
 
