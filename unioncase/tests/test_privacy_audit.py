@@ -20,6 +20,7 @@ from unioncase.privacy.consent import withdraw_consent
 from unioncase.privacy.erasure import erase_member
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.privacy.retention import redact_due_cases
+from unioncase.tests.harness import jobs_run_now
 from unioncase.tests.hierarchy_data import ensure_hierarchy, make_official
 from unioncase.tests.privacy_audit import Identity, everywhere
 from unioncase.tests.privacy_data import (
@@ -30,7 +31,6 @@ from unioncase.tests.privacy_data import (
 	new_case,
 )
 from unioncase.tests.rest_client import RestSession
-from unioncase.tests.test_erasure import background_jobs_run_now
 
 OFFICIAL = "t.audit.official@test.unioncase.org"
 CUSTODIAN = "t.audit.custodian@test.unioncase.org"
@@ -44,7 +44,7 @@ class TestPrivacyAudit(IntegrationTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		ensure_hierarchy()
-		with background_jobs_run_now():
+		with jobs_run_now():
 			ensure_outgoing_email_account()
 		make_official(OFFICIAL, "Workplace Union Official", WORKPLACE)
 		make_official(CUSTODIAN, "Workplace Union Official", WORKPLACE)
@@ -262,7 +262,7 @@ class TestPrivacyAudit(IntegrationTestCase):
 		request.insert(ignore_permissions=True)
 		request.status = "Pending Approval"
 		request.save(ignore_permissions=True)
-		with background_jobs_run_now():
+		with jobs_run_now():
 			request.trigger_data_deletion()
 		request.reload()
 		self.assertEqual(request.status, "Deleted")
