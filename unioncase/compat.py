@@ -3,6 +3,8 @@
 import importlib.util
 import sys
 
+import frappe
+
 # v16 builds get_list with the query engine in frappe.model.qb_query, which refuses SQL strings.
 QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not None
 
@@ -12,6 +14,15 @@ QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not No
 # frappe.get_list("Grievance", fields=["member", "reporter_name", ...]) keeps every other identity
 # column. v16 walks them backwards. UnionCase's own lists go through privacy.guard.get_list on both.
 LIST_DROPS_EVERY_HIDDEN_COLUMN = QUERY_ENGINE_LISTS
+
+
+def print_refused_status() -> int:
+	"""The HTTP status Frappe's print endpoints (download_pdf, the print view) answer a user who may not
+	print the document. v15's validate_print_permission raises DoesNotExistError, "not found" (404);
+	v16 raises the document's permission failure (403). No PDF either way."""
+	from frappe.model.document import Document
+
+	return 403 if hasattr(Document, "_handle_permission_failure") else 404
 
 
 def validate_link_method() -> tuple[str, str]:
@@ -56,6 +67,23 @@ def migrate_command(site: str) -> list[str]:
 		"import sys; from frappe.migrate import SiteMigration; SiteMigration().run(site=sys.argv[1])",
 		site,
 	]
+
+
+@frappe.whitelist()
+def linked_with_get(doctype: str, docname: str) -> dict:
+	"""The Connections panel (override of frappe.desk.form.linked_with.get): the linked documents the
+	user may read. v16 skips the doctypes the user cannot read; v15 lists every linked doctype and
+	answers 403 for the whole panel as soon as one of them is unreadable (a case links to Comment,
+	Contact Handle, Confidential Identity and the privacy logs). Same answer on both."""
+	from frappe.desk.form.linked_with import get_linked_docs, get_linked_doctypes
+
+	frappe.has_permission(doctype, doc=docname, throw=True)
+	linked = {
+		linked_doctype: link
+		for linked_doctype, link in get_linked_doctypes(doctype=doctype).items()
+		if frappe.has_permission(linked_doctype)
+	}
+	return get_linked_docs(doctype=doctype, name=docname, linkinfo=linked)
 
 
 def __getattr__(name):

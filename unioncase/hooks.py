@@ -52,6 +52,8 @@ override_whitelisted_methods = {
 	"frappe.utils.global_search.search": "unioncase.hierarchy.api.global_search",
 	# says why a case action is refused (stage, owner, level) instead of "Not a valid Workflow Action"
 	"frappe.model.workflow.apply_workflow": "unioncase.workflows.actions.apply_workflow",
+	# the Connections panel lists what the user may read, on v15 as on v16 (see compat.linked_with_get)
+	"frappe.desk.form.linked_with.get": "unioncase.compat.linked_with_get",
 }
 
 # Frappe's personal-data tooling (deletion and download requests): where workers' data lives, matched

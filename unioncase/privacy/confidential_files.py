@@ -16,7 +16,13 @@ from unioncase.privacy.confidential import CASE, is_named_custodian
 
 class CaseFile(File):
 	def is_downloadable(self):
-		return not is_sealed_from(self) and super().is_downloadable()
+		# A sealed file is its named custodians' whichever File row with its URL is asked: v15's
+		# download_file endpoints take the newest row with the URL (an email's copy, a ToDo's), whose own
+		# permission would refuse the custodian. The content on disk is the case's either way.
+		cases = sealing_cases(self)
+		if cases:
+			return all(is_named_custodian(frappe.get_doc(CASE, case)) for case in cases)
+		return super().is_downloadable()
 
 	def get_content(self, *args, **kwargs):
 		# a new File reads what it is given, not a stored file

@@ -39,6 +39,7 @@ READ_ONLY = (
 	"unioncase.intake.conversation.get_conversation",
 	"unioncase.reports.api.group_by_choices",
 	"unioncase.reports.cards.unanswered_inbound_messages",
+	"unioncase.compat.linked_with_get",
 )
 # Provider webhooks: GET is only the provider's subscription handshake (stores nothing), POST is
 # authenticated by the provider's signature, not a session (unioncase/intake/test_whatsapp.py).

@@ -20,7 +20,6 @@ from frappe.utils import add_to_date, now_datetime
 from unioncase.compat import (
 	LIST_DROPS_EVERY_HIDDEN_COLUMN,
 	IntegrationTestCase,
-	aggregate,
 	validate_link_method,
 )
 from unioncase.privacy import guard
@@ -339,9 +338,13 @@ class TestIdentityLeaks(IntegrationTestCase):
 			"reportview.get group_by reporter_name": session.post(
 				"/api/method/frappe.desk.reportview.get",
 				doctype="Grievance",
-				fields=["`tabGrievance`.`reporter_name`", aggregate("count", "*", "n")],
+				# what the Report view's Group By sends (v15 refuses a count(*) column in reportview)
+				fields=["`tabGrievance`.`reporter_name`"],
 				filters=case_filter,
 				group_by="`tabGrievance`.`reporter_name`",
+				aggregate_function="count",
+				aggregate_on_field="name",
+				aggregate_on_doctype="Grievance",
 			),
 			"reportview.get order_by reporter_phone": session.post(
 				"/api/method/frappe.desk.reportview.get",
