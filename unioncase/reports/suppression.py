@@ -20,6 +20,7 @@ the total for each value of each dimension (its margins) and the period's total:
 Zero cells are absent (a structural zero is not a count of people).
 """
 
+import itertools
 from collections import defaultdict
 
 import numpy as np
@@ -87,6 +88,43 @@ def determined(values_count: int, equations: list[list[int]], suppressed: set[in
 	return {hidden[j] for j in range(len(hidden)) if weight[j] > 1 - 1e-6}
 
 
+# The widest search of integer solutions the check below makes; a larger block is checked linearly only.
+INTEGER_CHECK_LIMIT = 200_000
+
+
+def pinned_by_integers(values: list[int], equations: list[list[int]], suppressed: set[int]) -> set[int]:
+	"""Suppressed entries that take one value in every assignment of whole counts (each listed cell at
+	least 1) consistent with the published entries: a reader who tries them all learns those counts."""
+	margins = {equation[0] for equation in equations}
+	hidden_cells = sorted(i for i in suppressed if i not in margins)
+	total = next(
+		(e[0] for e in equations if len(e) - 1 == len({c for eq in equations for c in eq[1:]})), None
+	)
+	bound = (
+		values[total]
+		if total is not None and total not in suppressed
+		else sum(values[i] for i in range(len(values)) if i not in margins) + 10
+	)
+	if not hidden_cells or bound ** len(hidden_cells) > INTEGER_CHECK_LIMIT:
+		return set()
+	published_equations = [e for e in equations if e[0] not in suppressed]
+	hidden_margins = [e for e in equations if e[0] in suppressed]
+	seen = {i: set() for i in suppressed}
+	for guess in itertools.product(range(1, bound + 1), repeat=len(hidden_cells)):
+		cell_values = dict(zip(hidden_cells, guess, strict=True))
+
+		def value_of(i):
+			return cell_values.get(i, values[i])
+
+		if any(sum(value_of(c) for c in e[1:]) != values[e[0]] for e in published_equations):
+			continue
+		for i in hidden_cells:
+			seen[i].add(cell_values[i])
+		for e in hidden_margins:
+			seen[e[0]].add(sum(value_of(c) for c in e[1:]))
+	return {i for i, found in seen.items() if len(found) == 1}
+
+
 def protect(values: list[int], equations: list[list[int]], threshold: int, forced=()) -> set[int]:
 	"""The entries to suppress: primary (0 < value < threshold), forced ones, and their complements."""
 	suppressed = {i for i, value in enumerate(values) if 0 < value < threshold} | set(forced)
@@ -120,7 +158,9 @@ def protect(values: list[int], equations: list[list[int]], threshold: int, force
 					changed = True
 		if changed:
 			continue
-		exposed = determined(len(values), equations, suppressed)
+		exposed = determined(len(values), equations, suppressed) or pinned_by_integers(
+			values, equations, suppressed
+		)
 		if not exposed:
 			return suppressed
 		for entry in sorted(exposed):
