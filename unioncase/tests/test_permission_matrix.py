@@ -10,6 +10,7 @@ exactly the cases it must hold; each test asserts how many probes it made.
 
 import csv
 import io
+import os
 
 import frappe
 
@@ -619,6 +620,12 @@ def ensure_case_file(union: str, case: str) -> str:
 	file_name = f"{FILE_PREFIX}{frappe.scrub(union)}.txt"
 	url = frappe.db.get_value("File", {"file_name": file_name, "attached_to_name": case}, "file_url")
 	if url:
+		# a new checkout's site folder holds none of the files an earlier run left in the database
+		path = frappe.get_site_path(url.lstrip("/"))
+		if not os.path.exists(path):
+			os.makedirs(os.path.dirname(path), exist_ok=True)
+			with open(path, "w") as stored:
+				stored.write(file_content(union))
 		return url
 	return (
 		frappe.get_doc(
