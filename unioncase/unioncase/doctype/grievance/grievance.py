@@ -69,4 +69,7 @@ CASE_INDEXES = {
 	# unscoped readers (administrators): the open list in order, its count and its group-bys read the
 	# open cases only; a scoped reader's own index above is narrower, so MariaDB prefers it
 	"status_modified": ("status", "modified"),
+	# the open list newest-created first: read in creation order and stopped after one page, where
+	# (status, modified) made a wide scope sort all its open cases (1.67x at 1M against 10k)
+	"status_creation": ("status", "creation"),
 }
