@@ -324,22 +324,8 @@ def new_case(inbound, message, sender, body, attachments, flags, account) -> Out
 		raise frappe.ValidationError("No intake union: list the mailbox in Intake Settings or set a default")
 	subject = " ".join(header(message, "Subject").split())[:MAX_SUBJECT] or _("Report by email")
 	content = body or _("(The mail had no text.)")
-	case = frappe.get_doc(
-		{
-			"doctype": GRIEVANCE,
-			"kind": "Complaint",
-			"subject": subject,
-			"description": "<p>{}</p>".format(escape_html(content).replace("\n", "<br>")),
-			"owning_union": union,
-			"workplace_union": union
-			if frappe.db.get_value("Union", union, "level") == "Workplace Union"
-			else None,
-			"channel": CHANNEL,
-			"received_on": inbound.received_on,
-			# the address stays behind the contact handle: no official sees who wrote
-			"is_anonymous": 1,
-		}
-	).insert(ignore_permissions=True)
+	# the address stays behind the contact handle: no official sees who wrote
+	case = inbox.open_anonymous_case(union, CHANNEL, subject, content, inbound.received_on)
 	code = tracking.new_code()
 	contact = handle.create(case.name, tracking.code_hash(code), sender, handle.EMAIL if sender else None)
 	conversation.record_inbound(case.name, CHANNEL, content, inbound.name)

@@ -49,6 +49,26 @@ class Outcome:
 		self.state, self.reason, self.grievance = state, reason, grievance
 
 
+def open_anonymous_case(union: str, channel: str, subject: str, text: str, received_on):
+	"""The case a channel's first message makes: its text as the description, the worker anonymous (their
+	address stays behind the contact handle), a workplace union owner also its workplace."""
+	return frappe.get_doc(
+		{
+			"doctype": "Grievance",
+			"kind": "Complaint",
+			"subject": subject,
+			"description": "<p>{}</p>".format(frappe.utils.escape_html(text).replace("\n", "<br>")),
+			"owning_union": union,
+			"workplace_union": union
+			if frappe.db.get_value("Union", union, "level") == "Workplace Union"
+			else None,
+			"channel": channel,
+			"received_on": received_on,
+			"is_anonymous": 1,
+		}
+	).insert(ignore_permissions=True)
+
+
 def receive(
 	channel: str,
 	delivery_key: str,

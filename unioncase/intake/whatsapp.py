@@ -310,21 +310,9 @@ def open_case(inbound, message: dict, number: str, number_hash: str, text: str) 
 	union = settings().default_union or frappe.db.get_single_value("Intake Settings", "default_union")
 	if not union:
 		raise frappe.ValidationError("No intake union: set the Receiving Union in WhatsApp Settings")
-	case = frappe.get_doc(
-		{
-			"doctype": "Grievance",
-			"kind": "Complaint",
-			"subject": subject_of(text) or _("Report by WhatsApp"),
-			"description": "<p>{}</p>".format(frappe.utils.escape_html(text).replace("\n", "<br>")),
-			"owning_union": union,
-			"workplace_union": union
-			if frappe.db.get_value("Union", union, "level") == "Workplace Union"
-			else None,
-			"channel": CHANNEL,
-			"received_on": inbound.received_on,
-			"is_anonymous": 1,
-		}
-	).insert(ignore_permissions=True)
+	case = inbox.open_anonymous_case(
+		union, CHANNEL, subject_of(text) or _("Report by WhatsApp"), text, inbound.received_on
+	)
 	code = tracking_code(message["id"])
 	contact = handle.create(case.name, tracking.code_hash(code), number, handle.PHONE)
 	frappe.db.set_value(handle.HANDLE, contact, "address_hash", number_hash)
