@@ -164,6 +164,8 @@ scheduler_events = {
 		"*/2 * * * *": [
 			"unioncase.intake.inbox.retry_due_messages",
 			"unioncase.intake.conversation.retry_due_deliveries",
+			# SMS: a long message whose parts stopped arriving is joined with what came
+			"unioncase.intake.sms.join_waiting_parts",
 		],
 	},
 }

@@ -16,15 +16,31 @@ from unioncase.intake import handle
 CASE_MESSAGE = "Case Message"
 GRIEVANCE = "Grievance"
 FROM_WORKER, TO_WORKER = "From Worker", "To Worker"
-TRACKING_PAGE, EMAIL, WHATSAPP = "Tracking Page", "Email", "WhatsApp"
+TRACKING_PAGE, EMAIL, WHATSAPP, SMS = "Tracking Page", "Email", "WhatsApp", "SMS"
 QUEUED, SENT, FAILED, READ, RECEIVED = "Queued", "Sent", "Failed", "Read", "Received"
 MAX_REPLY = 5000
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 # The channel a reply goes back on, by the channel the worker last wrote on.
-REPLY_CHANNEL = {"Web": TRACKING_PAGE, "Email": EMAIL, "WhatsApp": WHATSAPP}
+REPLY_CHANNEL = {"Web": TRACKING_PAGE, "Email": EMAIL, "WhatsApp": WHATSAPP, "SMS": SMS}
 # What sends a queued message on each channel (a function of the Case Message).
-SENDERS = {EMAIL: "unioncase.intake.conversation.send_email", WHATSAPP: "unioncase.intake.whatsapp.send"}
+SENDERS = {
+	EMAIL: "unioncase.intake.conversation.send_email",
+	WHATSAPP: "unioncase.intake.whatsapp.send",
+	SMS: "unioncase.intake.sms.send",
+}
+# Channels that answer a worker on the phone number they wrote from (the handle's Phone address).
+PHONE_CHANNELS = (WHATSAPP, SMS)
 TRACKING_PATH = "/kasus"
+
+
+class DeliveryRefused(Exception):
+	"""A send the provider (or a channel's rule) refuses for good: the delivery job does not retry it."""
+
+	permanent = True
+
+
+class DeliveryDeferred(Exception):
+	"""A send that failed for now (429, 5xx, network): retried with the delivery job's backoff."""
 
 
 def record_inbound(grievance: str, channel: str, content: str, inbound_message: str | None) -> str:
@@ -51,14 +67,15 @@ def reply_channels(grievance: str) -> list[str]:
 	channels = [TRACKING_PAGE]
 	if contact.address_kind == handle.EMAIL and not contact.unreachable:
 		channels.append(EMAIL)
-	if (
-		contact.address_kind == handle.PHONE
-		and not contact.unreachable
-		and frappe.db.exists(
-			CASE_MESSAGE, {"grievance": grievance, "direction": FROM_WORKER, "channel": WHATSAPP}
-		)
-	):
-		channels.append(WHATSAPP)
+	for channel in PHONE_CHANNELS:
+		if (
+			contact.address_kind == handle.PHONE
+			and not contact.unreachable
+			and frappe.db.exists(
+				CASE_MESSAGE, {"grievance": grievance, "direction": FROM_WORKER, "channel": channel}
+			)
+		):
+			channels.append(channel)
 	return channels
 
 

@@ -39,6 +39,8 @@ PROCESSORS = {
 	("Email", "Follow-up"): "unioncase.intake.email.process_mail",
 	("WhatsApp", "New Report"): "unioncase.intake.whatsapp.process",
 	("WhatsApp", "Delivery Status"): "unioncase.intake.whatsapp.process_status",
+	("SMS", "New Report"): "unioncase.intake.sms.process",
+	("SMS", "Delivery Status"): "unioncase.intake.sms.process_status",
 }
 
 

@@ -28,6 +28,7 @@ from frappe.utils.password import get_decrypted_password, get_encryption_key
 from werkzeug.wrappers import Response
 
 from unioncase.intake import conversation, files, handle, inbox, tracking
+from unioncase.intake.conversation import DeliveryDeferred, DeliveryRefused
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
 
@@ -46,16 +47,6 @@ STATUS_RANK = {"Queued": 0, "Failed": 0, "Sent": 1, "Delivered": 2, "Read": 3}
 STATUSES = {"sent": "Sent", "delivered": "Delivered", "read": "Read", "failed": "Failed"}
 REJECTED_COUNTER = "unioncase:whatsapp:rejected"
 WORKER_LANGUAGE = "id"
-
-
-class DeliveryRefused(Exception):
-	"""A send the provider (or the 24-hour rule) refuses for good: the delivery job does not retry it."""
-
-	permanent = True
-
-
-class DeliveryDeferred(Exception):
-	"""A send that failed for now (429, 5xx, network): retried with the delivery job's backoff."""
 
 
 def settings() -> frappe._dict:
