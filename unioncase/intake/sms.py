@@ -361,7 +361,14 @@ def process_part(inbound, fields: dict, config, part, number: str) -> Outcome:
 	_reference, number_of_part, total = part
 	group = inbound.part_group or part_group(fields, config, part)
 	if joined := frappe.db.get_value(inbox.INBOUND, {"dedup_key": joined_key(group)}):
-		if number_of_part in (inbox.payload_of(frappe.get_doc(inbox.INBOUND, joined)).get("numbers") or []):
+		joined_payload = inbox.payload_of(frappe.get_doc(inbox.INBOUND, joined))
+		if inbound.name in (joined_payload.get("parts") or []):
+			# all parts were there when an earlier part's job ran: this one is in the joined message
+			return Outcome(
+				inbox.PROCESSED,
+				_("Part {0} of {1}; the message was joined in {2}.").format(number_of_part, total, joined),
+			)
+		if number_of_part in (joined_payload.get("numbers") or []):
 			return Outcome(
 				inbox.IGNORED,
 				_("Part {0} of {1} again, under another id: it is in the joined message {2}.").format(
@@ -545,18 +552,20 @@ def process_status(inbound, payload: dict) -> Outcome:
 		else None
 	)
 	if not message and message_id:
-		# one request per part: the message keeps its parts' ids, the first one first
-		message = frappe.db.get_value(
+		# one request per part: the message keeps its parts' ids, joined by commas
+		escaped = message_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+		found = frappe.get_all(
 			conversation.CASE_MESSAGE,
-			{"provider_message_id": ["like", f"%,{message_id}"], "channel": CHANNEL},
-			["name", "grievance", "delivery_status"],
-			as_dict=True,
-		) or frappe.db.get_value(
-			conversation.CASE_MESSAGE,
-			{"provider_message_id": ["like", f"%,{message_id},%"], "channel": CHANNEL},
-			["name", "grievance", "delivery_status"],
-			as_dict=True,
+			filters={"channel": CHANNEL},
+			or_filters=[
+				["provider_message_id", "like", f"{escaped},%"],
+				["provider_message_id", "like", f"%,{escaped}"],
+				["provider_message_id", "like", f"%,{escaped},%"],
+			],
+			fields=["name", "grievance", "delivery_status"],
+			limit=1,
 		)
+		message = found[0] if found else None
 	if not new or not message:
 		return Outcome(inbox.IGNORED, _("No SMS of the union has this message id or status."))
 	values = {}
