@@ -41,9 +41,13 @@ READ_ONLY = (
 	"unioncase.reports.cards.unanswered_inbound_messages",
 	"unioncase.compat.linked_with_get",
 )
-# Provider webhooks: GET is only the provider's subscription handshake (stores nothing), POST is
-# authenticated by the provider's signature, not a session (unioncase/intake/test_whatsapp.py).
-WEBHOOKS = ("unioncase.intake.whatsapp.webhook",)
+# Provider webhooks, with the HTTP methods each answers: GET is only WhatsApp's subscription handshake
+# (stores nothing), POST is authenticated by the provider's signature or shared secret, not a session
+# (unioncase/intake/test_whatsapp.py, test_sms.py).
+WEBHOOKS = {
+	"unioncase.intake.whatsapp.webhook": ["GET", "POST"],
+	"unioncase.intake.sms.webhook": ["POST"],
+}
 ADMIN = "t.admin@test.unioncase.org"  # a Union Administrator: no permission check refuses them
 
 
@@ -66,10 +70,9 @@ class TestApiMethods(IntegrationTestCase):
 
 	def test_every_whitelisted_method_is_classified(self):
 		self.assertEqual(sorted(app_whitelisted()), sorted([*STATE_CHANGING, *READ_ONLY, *WEBHOOKS]))
-		for path in WEBHOOKS:
+		for path, methods in WEBHOOKS.items():
 			self.assertEqual(
-				sorted(frappe.allowed_http_methods_for_whitelisted_func[app_whitelisted()[path]]),
-				["GET", "POST"],
+				sorted(frappe.allowed_http_methods_for_whitelisted_func[app_whitelisted()[path]]), methods
 			)
 			self.assertIn(app_whitelisted()[path], frappe.guest_methods)
 

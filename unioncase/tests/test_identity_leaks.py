@@ -37,6 +37,8 @@ from unioncase.tests.hierarchy_data import (
 )
 from unioncase.tests.privacy_data import new_case
 from unioncase.tests.rest_client import HeaderSession, RestSession, api_key_header
+from unioncase.tests.sms_gateway import GATEWAY_KEY, SHARED_SECRET, SmsGateway
+from unioncase.tests.sms_gateway import configure as configure_sms
 
 UNION = "T PUK Bogor Satu"
 SUBJECT_PREFIX = "T identity probe "
@@ -120,7 +122,8 @@ EXPECTED_PROBES = {
 	"test_in_process_lists": 24 if LIST_DROPS_EVERY_HIDDEN_COLUMN else 12,
 	"test_token_and_bearer_clients_get_the_cookie_answers": 18,
 	"test_every_role_sees_its_cases": 12,
-	"test_intake_paths": 108,
+	# + SMS (the anonymous worker also wrote by SMS): SMS Intake Settings and Frappe's SMS Log, per user
+	"test_intake_paths": 108 + 2 * 12,
 }
 OK, REFUSED, INVALID = 200, 403, 417
 
@@ -185,7 +188,9 @@ class TestIdentityLeaks(IntegrationTestCase):
 					+ "<p>{{ mask_phone(doc.reporter_phone) }}</p>",
 				}
 			).insert()
-		cls.intake = make_intake_records(cls.cases)
+		cls.sms_gateway = SmsGateway()
+		configure_sms(cls.sms_gateway, UNION)
+		cls.intake = make_intake_records(cls.cases, cls.sms_gateway)
 		cls.token_clients = {
 			email: api_key_header(email) for email in (NAMED_CUSTODIAN, "t.branch.bogor@test.unioncase.org")
 		}
@@ -198,6 +203,7 @@ class TestIdentityLeaks(IntegrationTestCase):
 	def tearDownClass(cls):
 		frappe.set_user("Administrator")
 		print(f"\nidentity leak probes: {cls.probes}, leaks: {cls.leaks}")
+		cls.sms_gateway.stop()
 		super().tearDownClass()
 
 	def setUp(self):
@@ -236,7 +242,8 @@ class TestIdentityLeaks(IntegrationTestCase):
 			if doctype == "Grievance":
 				# which member reported: the link itself is identity on a case
 				secret.append(self.member.name)
-		return secret
+		# the channel's secrets are for no answer at all, whoever asks
+		return [*secret, SHARED_SECRET, GATEWAY_KEY]
 
 	def check(self, email: str, path: str, answer, doctype="Grievance", status=OK, rows=None):
 		"""One probe: the answer has the status (and the rows) expected, and no identity it must not."""
@@ -997,6 +1004,22 @@ class TestIdentityLeaks(IntegrationTestCase):
 				doctype="Contact Handle",
 				status=OK if system_manager else REFUSED,
 			)
+			settings_reader = USERS.get(email, ("",))[0] in ("System Manager", "Union Administrator")
+			self.check(
+				email,
+				"SMS Intake Settings document (secrets, routing)",
+				session.get("/api/resource/SMS Intake Settings/SMS Intake Settings"),
+				doctype="SMS Intake Settings",
+				status=OK if settings_reader else REFUSED,
+			)
+			self.check(
+				email,
+				"SMS Log list * (Frappe's log of numbers: SMS intake never writes it)",
+				session.get("/api/resource/SMS Log", fields=["*"], limit_page_length=0),
+				doctype="SMS Log",
+				status=OK if system_manager else REFUSED,
+				rows=None,
+			)
 			self.check(
 				email,
 				"Email Queue list *, the replies to the workers",
@@ -1076,9 +1099,12 @@ def make_case(kind: str, **values) -> str:
 	).name
 
 
-def make_intake_records(cases: dict) -> dict:
+def make_intake_records(cases: dict, sms_gateway) -> dict:
 	"""Each intake case's worker wrote in by email: an inbox record (the raw mail, with their address),
-	a contact handle holding the address, their message and a reply delivered to Frappe's email queue."""
+	a contact handle holding the address, their message and a reply delivered to Frappe's email queue.
+	The anonymous worker also wrote by SMS from their phone: the gateway's post in the inbox, a phone
+	handle, their message, a reply delivered to the loopback gateway and one it refused with an error
+	that names their number."""
 	from unioncase.intake import conversation, handle, inbox, tracking
 	from unioncase.tests.privacy_data import ensure_outgoing_email_account
 
@@ -1105,7 +1131,38 @@ def make_intake_records(cases: dict) -> dict:
 		made["replies"].append(reply)
 		if kind == "anonymous":
 			made["anonymous_inbound"] = inbound
+	make_sms_records(cases["anonymous"], REPORTERS["anonymous"]["reporter_phone"], sms_gateway)
+	made["case_messages"] += 3
+	made["inbound_messages"] += 1
 	return made
+
+
+def make_sms_records(case: str, phone: str, sms_gateway):
+	from unioncase.intake import conversation, handle, inbox, tracking
+
+	fields = {"msisdn": phone, "to": "+6281100000000", "messageId": f"probe-{case}", "text": "Pesan SMS"}
+	inbound, _created = inbox.receive("SMS", fields["messageId"], {"fields": fields}, summary="probe")
+	frappe.db.set_value(inbox.INBOUND, inbound, {"state": "Processed", "grievance": case, "union": UNION})
+	contact = handle.create(case, tracking.code_hash(tracking.new_code()), phone, handle.PHONE)
+	conversation.record_inbound(case, "SMS", "Pesan pekerja (SMS)", inbound)
+	sms_gateway.answers = [(200, {"message_id": "probe-out-1"}), (400, {"error": f"Bad number {phone}"})]
+	for text, outcome in (("Balasan serikat (SMS)", "Sent"), ("Balasan kedua (SMS)", "Failed")):
+		reply = frappe.get_doc(
+			{
+				"doctype": conversation.CASE_MESSAGE,
+				"grievance": case,
+				"direction": conversation.TO_WORKER,
+				"channel": "SMS",
+				"content": text,
+				"contact_handle": contact,
+				"delivery_status": conversation.QUEUED,
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()  # as the official's reply request does: a failed delivery rolls back its job
+		if conversation.deliver(reply.name) != outcome:
+			raise AssertionError(frappe.db.get_value("Case Message", reply.name, "error"))
+	if [request["params"]["to"] for request in sms_gateway.requests] != [phone, phone]:
+		raise AssertionError("the SMS replies did not reach the worker's number")
 
 
 def remove_probe_data():
