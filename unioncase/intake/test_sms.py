@@ -5,6 +5,7 @@ real HTTP server, unioncase/tests/sms_gateway.py) that records what it is sent a
 import hashlib
 import hmac
 import json
+import random
 import secrets
 import unittest
 from datetime import timedelta
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 import frappe
 import requests
 from frappe.utils import now_datetime
+from frappe.utils.background_jobs import get_queue
 from frappe.utils.password import get_decrypted_password
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,12 +153,14 @@ class TestSMS(IntegrationTestCase):
 
 	@classmethod
 	def tearDownClass(cls):
+		print(f"\nSMS posts by the exactly-once property test: {getattr(cls, 'posted', 0)}")
 		cls.gateway.stop()
 		super().tearDownClass()
 
 	def setUp(self):
 		self.gateway.requests.clear()
 		self.gateway.answers.clear()
+		get_queue(inbox.QUEUE).empty()
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -521,6 +525,7 @@ class TestSMS(IntegrationTestCase):
 	def test_any_post_authenticated_is_never_a_500_and_unauthenticated_stores_nothing(
 		self, fields, as_json, signed, repeats
 	):
+		get_queue(inbox.QUEUE).empty()
 		before = frappe.db.count(inbox.INBOUND)
 		if "messageId" in fields:
 			fields["messageId"] = f"P{secrets.token_hex(4)}{fields['messageId'][:20]}"
@@ -545,3 +550,60 @@ class TestSMS(IntegrationTestCase):
 			inbox.INBOUND, filters={"state": "Received", "channel": "SMS"}, pluck="name"
 		):
 			self.assertIn(inbox.process_message(name), ("Processed", "Ignored"))
+
+	@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+	@given(
+		st.lists(
+			st.tuples(
+				st.integers(min_value=1, max_value=3), st.integers(min_value=0, max_value=2), st.booleans()
+			),
+			min_size=1,
+			max_size=6,
+		),
+		st.integers(min_value=0, max_value=2**32),
+	)
+	def test_every_accepted_message_is_persisted_and_processed_exactly_once(self, specs, seed):
+		"""Messages whole and in parts, each post repeated, all in a shuffled order: one inbox record per
+		gateway id, and each message's whole text in exactly one case message."""
+		get_queue(inbox.QUEUE).empty()  # no worker runs beside the tests: this test runs the jobs itself
+		run, posts, texts, ids = secrets.token_hex(4), [], [], []
+		for position, (count, repeats, as_json) in enumerate(specs):
+			number, reference = new_number(), secrets.token_hex(3)
+			chunks = [f"Pesan {run}-{position} bagian {n} dari {count}. " for n in range(1, count + 1)]
+			texts.append("".join(chunks).strip())
+			for n, chunk in enumerate(chunks, 1):
+				extra = {"concat-ref": reference, "concat-part": str(n), "concat-total": str(count)}
+				fields = message(
+					number, chunk, message_id=f"P{run}{position}x{n}", **(extra if count > 1 else {})
+				)
+				ids.append(fields["messageId"])
+				posts += [(fields, as_json)] * (1 + repeats)
+		random.Random(seed).shuffle(posts)
+		for fields, as_json in posts:
+			answer = post_sms(fields, as_json=as_json)
+			self.assertEqual(answer.status_code, 200, answer.text[:300])
+		type(self).posted = getattr(type(self), "posted", 0) + len(posts)
+		for message_id in ids:
+			self.assertEqual(
+				frappe.db.count(inbox.INBOUND, {"dedup_key": f"sms:{message_id}"}), 1, message_id
+			)
+		for _ in range(3):  # the parts' jobs store the joined messages, whose jobs then run
+			for name in frappe.get_all(
+				inbox.INBOUND,
+				filters={"state": "Received", "channel": "SMS"},
+				pluck="name",
+				order_by="creation asc",
+			):
+				self.assertIn(inbox.process_message(name), ("Processed", "Ignored"))
+		for text in texts:
+			self.assertEqual(
+				frappe.db.count("Case Message", {"direction": "From Worker", "content": text}), 1, text
+			)
+
+	def test_a_get_to_the_webhook_is_refused_and_stores_nothing(self):
+		before = frappe.db.count(inbox.INBOUND)
+		sent = message(new_number(), "Lewat GET.")
+		answer = requests.get(f"{server_url()}{WEBHOOK}", params=sent, timeout=60)
+		frappe.db.commit()
+		self.assertEqual(answer.status_code, 403, answer.text[:300])
+		self.assertEqual(frappe.db.count(inbox.INBOUND), before)
