@@ -42,6 +42,8 @@ class DeliveryRefused(Exception):
 class DeliveryDeferred(Exception):
 	"""A send that failed for now (429, 5xx, network): retried with the delivery job's backoff."""
 
+	sent_ids = ()  # a message sent in parts: the ids of the parts the provider took before it failed
+
 
 def record_inbound(grievance: str, channel: str, content: str, inbound_message: str | None) -> str:
 	doc = frappe.get_doc(
@@ -143,6 +145,8 @@ def reply(case: str, message: str, channel: str | None = None) -> dict:
 		)
 	if channel == WHATSAPP:
 		frappe.get_attr("unioncase.intake.whatsapp.check_reply")(case)
+	if channel == SMS:
+		frappe.get_attr("unioncase.intake.sms.check_reply")(text)
 	doc = frappe.get_doc(
 		{
 			"doctype": CASE_MESSAGE,

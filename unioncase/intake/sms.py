@@ -587,13 +587,38 @@ def process_status(inbound, payload: dict) -> Outcome:
 # --- outbound -----------------------------------------------------------------------------------
 
 
+def too_long(text: str) -> str | None:
+	parts, most = len(segments(text)), settings().max_parts
+	if parts > most:
+		return _("The message needs {0} SMS parts; at most {1} are sent (SMS Intake Settings).").format(
+			parts, most
+		)
+	return None
+
+
+def check_reply(text: str):
+	"""Called before an official's SMS reply is queued: refuse one longer than the parts allowed."""
+	if reason := too_long(text):
+		frappe.throw(reason, title=_("Message too long"))
+
+
 def send(doc):
-	"""The delivery job's SMS sender: the acknowledgement (its code made now) or the official's reply."""
+	"""The delivery job's SMS sender: the acknowledgement (its code made now) or the official's reply.
+
+	Sent part by part, a retry resumes after the parts the gateway took (their ids are kept at once)."""
 	number = handle.resolve(doc.contact_handle)
 	if not number:
 		raise DeliveryRefused(_("The worker's contact handle has no number."))
 	text = acknowledgement_text(doc) if doc.inbound_message else doc.content
-	doc.db_set("provider_message_id", send_text(number, text)[:140])
+	sent = [part for part in (doc.provider_message_id or "").split(",") if part]
+	try:
+		ids = deliver_parts(number, text, sent)
+	except DeliveryDeferred as error:
+		if len(error.sent_ids) > len(sent):
+			doc.db_set("provider_message_id", ",".join(error.sent_ids)[:140])
+			frappe.db.commit()  # the delivery job rolls back a failure: the parts sent stay recorded
+		raise
+	doc.db_set("provider_message_id", ",".join(ids)[:140])
 
 
 def receiver_of(number: str, number_format: str) -> str:
@@ -616,6 +641,11 @@ def send_text(number: str, text: str) -> str:
 	Raises DeliveryRefused for good (a 4xx, a number that is not one, a message longer than the parts
 	allowed) and DeliveryDeferred to be retried (429, 5xx, the gateway unreachable, not configured).
 	"""
+	return ",".join(deliver_parts(number, text, []))
+
+
+def deliver_parts(number: str, text: str, sent: list[str]) -> list[str]:
+	"""The ids of every part; the first `len(sent)` parts were sent before (one request per part)."""
 	config = settings()
 	gateway = frappe.get_single(GATEWAY)
 	if not (gateway.sms_gateway_url and gateway.message_parameter and gateway.receiver_parameter):
@@ -626,19 +656,17 @@ def send_text(number: str, text: str) -> str:
 		frappe.clear_messages()
 		raise DeliveryRefused(_("The number to send the SMS to is not a valid phone number.")) from None
 	text = text or ""
-	parts = segments(text)
-	if len(parts) > config.max_parts:
-		raise DeliveryRefused(
-			_("The message needs {0} SMS parts; at most {1} are sent (SMS Intake Settings).").format(
-				len(parts), config.max_parts
-			)
-		)
-	chunks = parts if config.split_mode == PER_PART else [text]
-	ids = [
-		request_send(gateway, config, number, chunk, position, len(chunks))
-		for position, chunk in enumerate(chunks, 1)
-	]
-	return ",".join(ids)
+	if reason := too_long(text):
+		raise DeliveryRefused(reason)
+	chunks = segments(text) if config.split_mode == PER_PART else [text]
+	ids = list(sent[: len(chunks)]) if len(chunks) > 1 else []
+	for position in range(len(ids) + 1, len(chunks) + 1):
+		try:
+			ids.append(request_send(gateway, config, number, chunks[position - 1], position, len(chunks)))
+		except DeliveryDeferred as error:
+			error.sent_ids = list(ids)
+			raise
+	return ids
 
 
 def request_send(gateway, config, number: str, text: str, position: int, count: int) -> str:

@@ -35,7 +35,7 @@ WEBHOOK = "/api/method/unioncase.intake.sms.webhook"
 
 
 def new_number() -> str:
-	return "+6281234" + "".join(secrets.choice("0123456789") for _ in range(5))
+	return "+62812" + "".join(secrets.choice("0123456789") for _ in range(8))
 
 
 def new_id() -> str:
@@ -311,14 +311,20 @@ class TestSMS(IntegrationTestCase):
 		)
 		self.assertEqual(post_sms(first).status_code, 200)
 		self.assertIn("waiting", run_inbox(first["messageId"]).state_reason)
-		self.assertEqual(sms.join_waiting_parts(), [], "not before the wait")
+		group = frappe.db.get_value(inbox.INBOUND, inbound_for(first["messageId"]).name, "part_group")
+		sms.join_waiting_parts()
+		self.assertFalse(
+			frappe.db.exists(inbox.INBOUND, {"dedup_key": sms.joined_key(group)}), "not before the wait"
+		)
 		frappe.db.set_value(
 			inbox.INBOUND,
 			inbound_for(first["messageId"]).name,
 			"received_on",
 			now_datetime() - timedelta(minutes=11),
 		)
-		(joined,) = sms.join_waiting_parts()
+		sms.join_waiting_parts()
+		joined = frappe.db.get_value(inbox.INBOUND, {"dedup_key": sms.joined_key(group)})
+		self.assertTrue(joined, "joined after the wait")
 		self.assertEqual(inbox.process_message(joined), "Processed")
 		case = frappe.db.get_value(inbox.INBOUND, joined, "grievance")
 		(content,) = frappe.get_all(
@@ -370,6 +376,11 @@ class TestSMS(IntegrationTestCase):
 		self.assertNotIn(number[3:], row.error)
 		self.assertNotIn(refused, conversation.retry_due_deliveries())
 		self.assertEqual(len(self.gateway.requests), 4)
+		too_long = official.post(
+			"/api/method/unioncase.intake.conversation.reply", case=case, message="a" * 153 * 7, channel="SMS"
+		)
+		self.assertEqual(too_long.status_code, 417, too_long.text[:300])
+		self.assertIn("7 SMS parts", too_long.json()["exception"])
 		for path in (
 			f"/api/resource/Grievance/{case}",
 			"/api/method/unioncase.intake.conversation.get_conversation",
@@ -397,6 +408,22 @@ class TestSMS(IntegrationTestCase):
 		self.assertEqual(len(self.gateway.requests), 2)
 		ids = frappe.db.get_value("Case Message", name, "provider_message_id").split(",")
 		self.assertEqual(len(ids), 2)
+		# the gateway takes the first part and throttles the second: the retry sends only the second
+		self.gateway.requests.clear()
+		resumed = conversation.reply(case, text, "SMS")["name"]
+		frappe.db.commit()
+		self.gateway.answers = [(200, {"message_id": "SMSOUT-first"}), (429, {})]
+		self.assertEqual(conversation.deliver(resumed), "Failed")
+		self.assertEqual(frappe.db.get_value("Case Message", resumed, "provider_message_id"), "SMSOUT-first")
+		self.assertEqual(conversation.deliver(resumed), "Sent")
+		sent_texts = [request["params"]["text"] for request in self.gateway.requests]
+		self.assertEqual(
+			sent_texts, [sent_texts[0], sent_texts[1], sent_texts[1]], "part 2 again, not part 1"
+		)
+		self.assertNotEqual(sent_texts[0], sent_texts[1])
+		self.assertTrue(
+			frappe.db.get_value("Case Message", resumed, "provider_message_id").startswith("SMSOUT-first,")
+		)
 
 		def report(message_id, status, **extra):
 			fields = {"messageId": message_id, "msisdn": "x", "status": status, **extra}
