@@ -40,7 +40,7 @@ SETTINGS = "SMS Intake Settings"
 GATEWAY = "SMS Settings"  # Frappe's own
 CHANNEL = "SMS"
 MAX_BODY = 64 * 1024
-MAX_ID = 100
+MAX_ID = 90  # "sms:status:<id>:<status>" fits the 140 characters of the delivery key
 MAX_TEXT = 10000
 MAX_INBOUND_PARTS = 20
 TIMEOUT = (5, 30)
@@ -306,7 +306,7 @@ def part_group(fields: dict, config, part: tuple[str, int, int]) -> str:
 def store(fields: dict, config) -> str:
 	message_id = fields[config.message_id].strip()
 	if is_status(fields, config):
-		status = fields[config.status].strip().lower()[:40]
+		status = fields[config.status].strip().lower()[:30]
 		name, _created = inbox.receive(
 			CHANNEL,
 			f"status:{message_id}:{status}",
