@@ -379,19 +379,13 @@ def process_status(inbound, payload: dict) -> Outcome:
 		["name", "grievance", "delivery_status"],
 		as_dict=True,
 	)
+	if new and not message and broadcast_status(status, new):
+		return Outcome(inbox.PROCESSED)
 	if not new or not message:
 		return Outcome(inbox.IGNORED, _("No message of the union has this WhatsApp id or status."))
 	values = {}
 	if new == conversation.FAILED:
-		errors = status.get("errors") or [{}]
-		error = errors[0] if isinstance(errors[0], dict) else {}
-		values = {
-			"delivery_status": new,
-			"next_attempt_on": None,
-			"error": _("WhatsApp could not deliver the message: {0} (code {1})").format(
-				error.get("message") or error.get("title") or "?", error.get("code") or "?"
-			)[:1000],
-		}
+		values = {"delivery_status": new, "next_attempt_on": None, "error": status_error(status)}
 	elif STATUS_RANK[new] > STATUS_RANK.get(message.delivery_status, 0):
 		values = {"delivery_status": new}
 		if new == conversation.READ:
@@ -399,6 +393,20 @@ def process_status(inbound, payload: dict) -> Outcome:
 	if values:
 		frappe.db.set_value(conversation.CASE_MESSAGE, message.name, values)
 	return Outcome(inbox.PROCESSED, grievance=message.grievance)
+
+
+def status_error(status: dict) -> str:
+	"""The provider's reason in a `failed` status, in words."""
+	errors = status.get("errors") or [{}]
+	error = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+	return _("WhatsApp could not deliver the message: {0} (code {1})").format(
+		error.get("message") or error.get("title") or "?", error.get("code") or "?"
+	)[:1000]
+
+
+def broadcast_status(status: dict, new: str) -> bool:
+	"""A status of a broadcast's message: its recipient row (unioncase/intake/broadcast.py) follows it."""
+	return frappe.get_attr("unioncase.intake.broadcast.record_status")(status, new)
 
 
 # --- media --------------------------------------------------------------------------------------
@@ -532,6 +540,11 @@ def send(doc):
 		)
 	else:
 		raise DeliveryRefused(window_refusal())
+	doc.db_set("provider_message_id", post_message(config, token, body))
+
+
+def post_message(config, token: str, body: dict) -> str | None:
+	"""POST one message to the Cloud API; its `wamid`. 429, 5xx and network errors defer, 4xx refuse."""
 	try:
 		response = requests.post(
 			f"{config.graph_url}/{config.phone_number_id}/messages",
@@ -550,10 +563,28 @@ def send(doc):
 			)
 		)
 	try:
-		wamid = response.json()["messages"][0]["id"]
+		return response.json()["messages"][0]["id"]
 	except (ValueError, KeyError, IndexError, TypeError):
-		wamid = None
-	doc.db_set("provider_message_id", wamid)
+		return None
+
+
+def send_template(number: str, template: str, language: str, parameters: list[str]) -> str | None:
+	"""An approved template to a number (a broadcast: no conversation, so no 24-hour window)."""
+	config, token = settings(), secret("access_token")
+	if not (config.phone_number_id and token):
+		raise DeliveryDeferred("WhatsApp Settings has no phone number ID or access token")
+	body = {
+		"messaging_product": "whatsapp",
+		"recipient_type": "individual",
+		"to": number.lstrip("+"),
+		"type": "template",
+		"template": {"name": template, "language": {"code": language}},
+	}
+	if parameters:
+		body["template"]["components"] = [
+			{"type": "body", "parameters": [{"type": "text", "text": value} for value in parameters]}
+		]
+	return post_message(config, token, body)
 
 
 def provider_error(response) -> str:
