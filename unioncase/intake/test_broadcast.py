@@ -91,6 +91,57 @@ def cleanup():
 	frappe.db.commit()
 
 
+def start_provider() -> Provider:
+	"""The Cloud API stand-in on a free port, WhatsApp and Broadcast Settings pointed at it."""
+	provider = Provider(0)
+	provider.url = f"http://127.0.0.1:{provider.server.server_address[1]}/v20.0"
+	provider.requests = TimedRequests()
+	frappe.get_single(whatsapp.SETTINGS).update(
+		{
+			"enabled": 1,
+			"phone_number_id": PHONE_NUMBER_ID,
+			"graph_url": provider.url,
+			"access_token": ACCESS_TOKEN,
+			"app_secret": APP_SECRET,
+		}
+	).save(ignore_permissions=True)
+	settings = frappe.get_single(broadcast.SETTINGS)
+	settings.update({"whatsapp_rate": RATE, "sms_rate": RATE, "max_attempts": 3, "templates": []})
+	settings.append("templates", {"template_name": TEMPLATE, "language": "id", "parameter_count": 2})
+	settings.append("templates", {"template_name": PLAIN_TEMPLATE, "language": "id", "parameter_count": 0})
+	settings.save(ignore_permissions=True)
+	frappe.db.commit()
+	return provider
+
+
+def make_members() -> tuple[dict, dict]:
+	"""MEMBERS with their broadcast consent history, committed: ({key: member}, {key: number})."""
+	members, numbers = {}, {}
+	start = now_datetime() - timedelta(hours=1)
+	for key, union, events, status, has_phone in MEMBERS:
+		number = "+6281377" + "".join(secrets.choice("0123456789") for _ in range(6))
+		member = frappe.get_doc(
+			{
+				"doctype": MEMBER,
+				"full_name": f"{PREFIX}{key}",
+				"workplace_union": union,
+				"status": status,
+				"phone": number if has_phone else None,
+			}
+		).insert()
+		for position, event in enumerate(events):
+			add_consent_event(
+				MEMBER,
+				member.name,
+				"Given" if event == "G" else "Withdrawn",
+				event_on=start + timedelta(minutes=position),
+				purpose=BROADCASTS,
+			)
+		members[key], numbers[key] = member.name, number
+	frappe.db.commit()
+	return members, numbers
+
+
 class TestBroadcast(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
@@ -107,48 +158,8 @@ class TestBroadcast(IntegrationTestCase):
 					"new_password": PASSWORD,
 				}
 			).insert()
-		cls.provider = Provider(0)
-		port = cls.provider.server.server_address[1]
-		cls.provider.url = f"http://127.0.0.1:{port}/v20.0"
-		cls.provider.requests = TimedRequests()
-		frappe.get_single(whatsapp.SETTINGS).update(
-			{
-				"enabled": 1,
-				"phone_number_id": PHONE_NUMBER_ID,
-				"graph_url": cls.provider.url,
-				"access_token": ACCESS_TOKEN,
-				"app_secret": APP_SECRET,
-			}
-		).save(ignore_permissions=True)
-		settings = frappe.get_single(broadcast.SETTINGS)
-		settings.update({"whatsapp_rate": RATE, "sms_rate": RATE, "max_attempts": 3, "templates": []})
-		settings.append("templates", {"template_name": TEMPLATE, "language": "id", "parameter_count": 2})
-		settings.append(
-			"templates", {"template_name": PLAIN_TEMPLATE, "language": "id", "parameter_count": 0}
-		)
-		settings.save(ignore_permissions=True)
-		cls.members, cls.numbers = {}, {}
-		start = now_datetime() - timedelta(hours=1)
-		for key, union, events, status, has_phone in MEMBERS:
-			number = "+6281377" + "".join(secrets.choice("0123456789") for _ in range(6))
-			member = frappe.get_doc(
-				{
-					"doctype": MEMBER,
-					"full_name": f"{PREFIX}{key}",
-					"workplace_union": union,
-					"status": status,
-					"phone": number if has_phone else None,
-				}
-			).insert()
-			for position, event in enumerate(events):
-				add_consent_event(
-					MEMBER,
-					member.name,
-					"Given" if event == "G" else "Withdrawn",
-					event_on=start + timedelta(minutes=position),
-					purpose=BROADCASTS,
-				)
-			cls.members[key], cls.numbers[key] = member.name, number
+		cls.provider = start_provider()
+		cls.members, cls.numbers = make_members()
 		frappe.db.commit()
 		cls.sessions = {}
 

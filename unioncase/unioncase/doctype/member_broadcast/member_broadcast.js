@@ -17,6 +17,13 @@ frappe.ui.form.on("Member Broadcast", {
 	refresh(frm) {
 		show_progress(frm);
 		if (frm.is_new()) return;
+		if (frm.doc.status !== "Draft") {
+			// what was sent stays as it was sent (the server refuses a change too)
+			["union", "channel", "template", "parameters", "message"].forEach((field) =>
+				frm.set_df_property(field, "read_only", 1)
+			);
+			frm.disable_save();
+		}
 		if (frm.doc.status === "Draft") {
 			frm.add_custom_button(__("Preview Recipients"), () => preview(frm));
 			frm.add_custom_button(__("Send"), () => confirm_and_send(frm)).addClass("btn-primary");
