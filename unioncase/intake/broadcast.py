@@ -80,6 +80,7 @@ GIVE_UP = 3
 STALE_MINUTES = 5
 LOCK_SECONDS = 120
 BATCH = 200
+INSERT_CHUNK = 2000
 PROGRESS_EVERY = 1.0  # seconds between progress updates on the document
 
 
@@ -142,6 +143,18 @@ def recipient_members(union: str, user: str) -> list[str]:
 	if not query:
 		return []
 	return frappe.db.sql_list(query[0] + f" order by `tab{MEMBER}`.name", query[1])
+
+
+def has_recipients(union: str, user: str) -> bool:
+	query = recipients_query(union, user, "1")
+	return bool(query and frappe.db.sql(query[0] + " limit 1", query[1]))
+
+
+def nobody_message(union: str) -> str:
+	return _(
+		"No member of {0} or the unions below it has agreed to receive broadcasts and has a "
+		"phone number: there is nobody to send this to."
+	).format(frappe.bold(union))
 
 
 def count_recipients(union: str, user: str) -> int:
@@ -354,22 +367,10 @@ def send(name: str) -> dict:
 	check_content(doc)
 	check_channel_available(doc.channel)
 	if doc.status == DRAFT:
-		members = recipient_members(doc.union, frappe.session.user)
-		if not members:
-			frappe.throw(
-				_(
-					"No member of {0} or the unions below it has agreed to receive broadcasts and has a "
-					"phone number: there is nobody to send this to."
-				).format(frappe.bold(doc.union)),
-				title=_("No recipients"),
-			)
-		add_recipients(doc.name, members)
-		values = {
-			"requested_by": frappe.session.user,
-			"queued_on": now_datetime(),
-			"recipients_total": len(members),
-			"progress": 0,
-		}
+		if not has_recipients(doc.union, frappe.session.user):
+			frappe.throw(nobody_message(doc.union), title=_("No recipients"))
+		# the job writes the delivery rows (the recipients as they are when it starts), then sends
+		values = {"requested_by": frappe.session.user, "queued_on": now_datetime(), "progress": 0}
 	else:
 		values = {}  # resume: the rows still Queued go out; the others keep their outcome
 	doc.db_set({**values, "status": QUEUED, "error": None, "next_attempt_on": None, "finished_on": None})
@@ -377,18 +378,34 @@ def send(name: str) -> dict:
 	return status_of(doc.name)
 
 
-def add_recipients(broadcast: str, members: list[str]):
-	now, user = now_datetime(), frappe.session.user
-	rows = [
-		(frappe.generate_hash(length=12), now, now, user, user, broadcast, member, QUEUED, 0)
-		for member in members
-	]
-	frappe.db.bulk_insert(
-		RECIPIENT,
-		["name", "creation", "modified", "owner", "modified_by", "broadcast", "member", "status", "attempts"],
-		rows,
-		chunk_size=1000,
+def add_recipients(broadcast: str, members: list[str], user: str):
+	"""One Queued row a member, in multi-row inserts (a confederation's broadcast has 100,000s)."""
+	now = now_datetime()
+	columns = (
+		"name",
+		"creation",
+		"modified",
+		"owner",
+		"modified_by",
+		"broadcast",
+		"member",
+		"status",
+		"attempts",
 	)
+	row = "({})".format(", ".join(["%s"] * len(columns)))
+	for start in range(0, len(members), INSERT_CHUNK):
+		chunk = members[start : start + INSERT_CHUNK]
+		values = []
+		for member in chunk:
+			values.extend(
+				(frappe.generate_hash(length=12), now, now, user, user, broadcast, member, QUEUED, 0)
+			)
+		frappe.db.sql(
+			"insert into `tab{}` ({}) values {}".format(
+				RECIPIENT, ", ".join(f"`{column}`" for column in columns), ", ".join([row] * len(chunk))
+			),
+			values,
+		)
 
 
 @frappe.whitelist(methods=["GET"])
@@ -515,6 +532,19 @@ class Delivery:
 			),
 		)
 		frappe.db.commit()
+		if not frappe.db.exists(RECIPIENT, {"broadcast": name}):
+			# the first run: who receives it is decided now, in the sender's scope, in one transaction
+			members = recipient_members(self.doc.union, self.doc.requested_by)
+			if not members:
+				self.doc.db_set(
+					{"status": FAILED, "finished_on": now_datetime(), "error": nobody_message(self.doc.union)}
+				)
+				frappe.db.commit()
+				return FAILED
+			add_recipients(name, members, self.doc.requested_by)
+			self.doc.db_set("recipients_total", len(members))
+			frappe.db.commit()
+		self.report_progress(force=True)
 		try:
 			while rows := self.next_rows():
 				for row in rows:
