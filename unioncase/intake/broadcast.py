@@ -508,15 +508,21 @@ def run(broadcast: str) -> str:
 
 
 class Delivery:
+	"""Sends a broadcast's Queued rows. Rows are claimed (marked Sending, committed) about a second's
+	worth at a time, and their outcomes committed about once a second: a job that dies leaves at most
+	that second's rows Sending, which the next run marks Failed instead of sending them twice."""
+
 	def __init__(self, doc):
 		self.doc = doc
 		config = settings()
 		self.rate = config.whatsapp_rate if doc.channel == WHATSAPP else config.sms_rate
 		self.max_attempts = max(config.max_attempts, 1)
+		self.claim_size = max(1, min(BATCH, int(self.rate)))
 		self.sender = frappe.get_attr(SENDERS[doc.channel])
 		self.content = content_of(doc)
 		self.next_send_at = time.monotonic()
-		self.last_progress = 0.0
+		self.last_flush = time.monotonic()
+		self.pending = []  # claimed rows not attempted yet
 
 	def run(self) -> str:
 		name = self.doc.name
@@ -544,18 +550,20 @@ class Delivery:
 			add_recipients(name, members, self.doc.requested_by)
 			self.doc.db_set("recipients_total", len(members))
 			frappe.db.commit()
-		self.report_progress(force=True)
+		self.flush()
 		try:
 			while rows := self.next_rows():
-				for row in rows:
-					self.deliver(row)
-					self.report_progress()
+				self.claim(rows)
+				while self.pending:
+					self.deliver(self.pending.pop(0))
+					if time.monotonic() - self.last_flush >= PROGRESS_EVERY:
+						self.flush()
+				self.flush()
 		except Pause as pause:
-			frappe.db.rollback()
+			self.release_pending()
 			resume_on = add_to_date(now_datetime(), minutes=PAUSE_MINUTES)
 			self.doc.db_set({"status": PAUSED, "next_attempt_on": resume_on, "error": str(pause)})
-			self.report_progress(force=True)
-			frappe.db.commit()
+			self.flush()
 			return PAUSED
 		except Exception:
 			frappe.db.rollback()
@@ -564,6 +572,7 @@ class Delivery:
 				reference_doctype=BROADCAST,
 				reference_name=name,
 			)
+			self.release_pending()
 			resume_on = add_to_date(now_datetime(), minutes=PAUSE_MINUTES)
 			self.doc.db_set(
 				{
@@ -601,27 +610,49 @@ class Delivery:
 			from `tab{RECIPIENT}` recipient
 				left join {member} on {member}.name = recipient.member
 			where recipient.broadcast = %s and recipient.status = %s
-			order by recipient.name limit {BATCH}""",
+			order by recipient.name limit {self.claim_size}""",
 			(self.doc.name, QUEUED),
 			as_dict=True,
 		)
 
+	def claim(self, rows: list):
+		names = [row.name for row in rows]
+		frappe.db.sql(
+			f"update `tab{RECIPIENT}` set status = %s where name in %s and status = %s",
+			(SENDING, names, QUEUED),
+		)
+		frappe.db.commit()
+		self.pending = list(rows)
+
+	def release_pending(self):
+		"""Claimed rows not attempted yet go back to Queued: the next run sends them."""
+		if self.pending:
+			frappe.db.sql(
+				f"update `tab{RECIPIENT}` set status = %s where name in %s and status = %s",
+				(QUEUED, [row.name for row in self.pending], SENDING),
+			)
+			self.pending = []
+		frappe.db.commit()
+
 	def deliver(self, row):
 		if not row.qualifies:
-			return self.fail(row, _("The member withdrew consent to broadcasts (or left) before sending."))
+			return self.record(
+				row, FAILED, _("The member withdrew consent to broadcasts (or left) before sending.")
+			)
 		try:
 			number = normalize_phone(row.phone, "Phone")
 		except frappe.ValidationError:
 			frappe.clear_messages()
 			number = None
 		if not number:
-			return self.fail(row, _("The member's phone number is not a valid phone number."))
+			return self.record(row, FAILED, _("The member's phone number is not a valid phone number."))
 		attempts = cint(row.attempts)
 		if attempts >= GIVE_UP * self.max_attempts:
-			return self.fail(
-				row, _("The provider did not accept this message after {0} attempts.").format(attempts)
+			return self.record(
+				row,
+				FAILED,
+				_("The provider did not accept this message after {0} attempts.").format(attempts),
 			)
-		self.mark(row.name, {"status": SENDING})
 		for attempt in range(1, self.max_attempts + 1):
 			attempts += 1
 			self.pace()
@@ -629,37 +660,28 @@ class Delivery:
 				message_id = self.sender(number, self.content)
 			except Exception as error:
 				if getattr(error, "permanent", False):
-					return self.fail(row, scrub(str(error)), attempts)
+					return self.record(row, FAILED, scrub(str(error)), attempts=attempts)
 				if attempt == self.max_attempts:
-					self.mark(row.name, {"status": QUEUED, "attempts": attempts, "error": scrub(str(error))})
+					self.record(row, QUEUED, scrub(str(error)), attempts=attempts)
 					raise Pause(
 						_(
 							"The provider did not accept messages after {0} attempts ({1}); the broadcast "
 							"resumes in {2} minutes."
 						).format(attempts, scrub(str(error)), PAUSE_MINUTES)
 					) from None
+				self.flush()  # what was sent so far is kept while this one waits
 				time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
 				continue
-			return self.mark(
-				row.name,
-				{
-					"status": SENT,
-					"sent_on": now_datetime(),
-					"provider_message_id": message_id,
-					"attempts": attempts,
-					"error": None,
-				},
-			)
+			return self.record(row, SENT, None, attempts=attempts, message_id=message_id)
 
-	def fail(self, row, error: str, attempts: int | None = None):
-		values = {"status": FAILED, "error": error[:1000]}
+	def record(self, row, status: str, error: str | None, attempts: int | None = None, message_id=None):
+		"""A row's outcome, committed with the next flush."""
+		values = {"status": status, "error": (error or "")[:1000] or None}
 		if attempts is not None:
 			values["attempts"] = attempts
-		self.mark(row.name, values)
-
-	def mark(self, row: str, values: dict):
-		frappe.db.set_value(RECIPIENT, row, values, update_modified=False)
-		frappe.db.commit()
+		if status == SENT:
+			values.update({"sent_on": now_datetime(), "provider_message_id": message_id})
+		frappe.db.set_value(RECIPIENT, row.name, values, update_modified=False)
 
 	def pace(self):
 		"""Never faster than the provider's rate: one message every 1/rate seconds."""
@@ -668,11 +690,9 @@ class Delivery:
 			time.sleep(wait)
 		self.next_send_at = max(self.next_send_at, time.monotonic()) + 1 / self.rate
 
-	def report_progress(self, force: bool = False):
-		now = time.monotonic()
-		if not force and now - self.last_progress < PROGRESS_EVERY:
-			return
-		self.last_progress = now
+	def flush(self):
+		"""Commit the outcomes so far and show the progress on the broadcast (and in the Desk)."""
+		self.last_flush = time.monotonic()
 		counts = tally(self.doc.name)
 		done = counts["sent_count"] + counts["failed_count"]
 		total = counts["recipients_total"] or 1
@@ -731,7 +751,11 @@ def content_of(doc) -> frappe._dict:
 def send_whatsapp(number: str, content) -> str | None:
 	from unioncase.intake import whatsapp
 
-	return whatsapp.send_template(number, content.template, content.language, content.parameters)
+	if not content.get("connection"):
+		content.connection = whatsapp.open_connection()  # settings, token and keep-alive, once a job
+	return whatsapp.send_template(
+		number, content.template, content.language, content.parameters, content.connection
+	)
 
 
 def send_sms(number: str, content) -> str | None:

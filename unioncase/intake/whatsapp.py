@@ -543,10 +543,10 @@ def send(doc):
 	doc.db_set("provider_message_id", post_message(config, token, body))
 
 
-def post_message(config, token: str, body: dict) -> str | None:
+def post_message(config, token: str, body: dict, session: requests.Session | None = None) -> str | None:
 	"""POST one message to the Cloud API; its `wamid`. 429, 5xx and network errors defer, 4xx refuse."""
 	try:
-		response = requests.post(
+		response = (session or requests).post(
 			f"{config.graph_url}/{config.phone_number_id}/messages",
 			json=body,
 			headers={"Authorization": f"Bearer {token}"},
@@ -568,9 +568,14 @@ def post_message(config, token: str, body: dict) -> str | None:
 		return None
 
 
-def send_template(number: str, template: str, language: str, parameters: list[str]) -> str | None:
-	"""An approved template to a number (a broadcast: no conversation, so no 24-hour window)."""
-	config, token = settings(), secret("access_token")
+def send_template(
+	number: str, template: str, language: str, parameters: list[str], connection: frappe._dict | None = None
+) -> str | None:
+	"""An approved template to a number (a broadcast: no conversation, so no 24-hour window).
+
+	`connection` (from `connection()`) keeps the settings, token and HTTP connection across many sends."""
+	connection = connection or open_connection()
+	config, token = connection.config, connection.token
 	if not (config.phone_number_id and token):
 		raise DeliveryDeferred("WhatsApp Settings has no phone number ID or access token")
 	body = {
@@ -584,7 +589,11 @@ def send_template(number: str, template: str, language: str, parameters: list[st
 		body["template"]["components"] = [
 			{"type": "body", "parameters": [{"type": "text", "text": value} for value in parameters]}
 		]
-	return post_message(config, token, body)
+	return post_message(config, token, body, connection.session)
+
+
+def open_connection() -> frappe._dict:
+	return frappe._dict(config=settings(), token=secret("access_token"), session=requests.Session())
 
 
 def provider_error(response) -> str:
