@@ -21,6 +21,8 @@ import os
 import re
 import socket
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import frappe
 from frappe import _
@@ -52,6 +54,13 @@ SENDERS = {
 	WHATSAPP: "unioncase.intake.broadcast.send_whatsapp",
 	SMS: "unioncase.intake.broadcast.send_sms",
 }
+# Channels whose HTTP request can run in a sending thread: function(number, content) -> request (a
+# callable calling nothing of Frappe), and the function reading its answer (-> provider message id).
+PARALLEL_SENDERS = {
+	WHATSAPP: ("unioncase.intake.broadcast.whatsapp_request", "unioncase.intake.whatsapp.read_answer"),
+}
+# Requests in flight at once: enough for the provider's rate over its round trip (one per 10 a second).
+MAX_PARALLEL = 16
 SMS_MODULE = "unioncase.intake.sms"
 # Fields that make the announcement: fixed once it is queued.
 CONTENT_FIELDS = ("union", "channel", "template", "parameters", "message")
@@ -502,7 +511,11 @@ def run(broadcast: str) -> str:
 		doc = frappe.get_doc(BROADCAST, broadcast)
 		if doc.status not in (QUEUED, SENDING):
 			return doc.status
-		return Delivery(doc).run()
+		delivery = Delivery(doc)
+		try:
+			return delivery.run()
+		finally:
+			delivery.close()
 	finally:
 		release_lock(broadcast)
 
@@ -519,10 +532,18 @@ class Delivery:
 		self.max_attempts = max(config.max_attempts, 1)
 		self.claim_size = max(1, min(BATCH, int(self.rate)))
 		self.sender = frappe.get_attr(SENDERS[doc.channel])
+		self.request, self.read = None, None
+		self.parallel = 1
+		if doc.channel in PARALLEL_SENDERS:
+			self.request, self.read = (frappe.get_attr(path) for path in PARALLEL_SENDERS[doc.channel])
+			self.parallel = max(1, min(MAX_PARALLEL, int(self.rate // 10)))
 		self.content = content_of(doc)
+		self.content.parallel = self.parallel
 		self.next_send_at = time.monotonic()
 		self.last_flush = time.monotonic()
 		self.pending = []  # claimed rows not attempted yet
+		self.inflight = deque()  # (row, number, attempt, attempts, future), oldest first
+		self.pool = ThreadPoolExecutor(self.parallel) if self.parallel > 1 else None
 
 	def run(self) -> str:
 		name = self.doc.name
@@ -554,12 +575,16 @@ class Delivery:
 		try:
 			while rows := self.next_rows():
 				self.claim(rows)
-				while self.pending:
-					self.deliver(self.pending.pop(0))
+				while self.pending or self.inflight:
+					if self.pending and len(self.inflight) < self.parallel:
+						self.start(self.pending.pop(0))
+					else:
+						self.finish_oldest()
 					if time.monotonic() - self.last_flush >= PROGRESS_EVERY:
 						self.flush()
 				self.flush()
 		except Pause as pause:
+			self.drain()
 			self.release_pending()
 			resume_on = add_to_date(now_datetime(), minutes=PAUSE_MINUTES)
 			self.doc.db_set({"status": PAUSED, "next_attempt_on": resume_on, "error": str(pause)})
@@ -634,7 +659,8 @@ class Delivery:
 			self.pending = []
 		frappe.db.commit()
 
-	def deliver(self, row):
+	def start(self, row):
+		"""Check the row, then send it: in a sending thread where the channel allows, else now."""
 		if not row.qualifies:
 			return self.record(
 				row, FAILED, _("The member withdrew consent to broadcasts (or left) before sending.")
@@ -653,26 +679,58 @@ class Delivery:
 				FAILED,
 				_("The provider did not accept this message after {0} attempts.").format(attempts),
 			)
-		for attempt in range(1, self.max_attempts + 1):
-			attempts += 1
-			self.pace()
+		self.submit(row, number, 1, attempts + 1)
+
+	def submit(self, row, number: str, attempt: int, attempts: int):
+		self.pace()
+		future = Future()
+		try:
+			if self.pool:
+				future = self.pool.submit(self.request(number, self.content))
+			else:
+				future.set_result(self.sender(number, self.content))
+		except Exception as error:
+			future.set_exception(error)
+		self.inflight.append((row, number, attempt, attempts, future))
+
+	def outcome(self, future):
+		"""The provider's message id, or the exception the channel raised."""
+		answer = future.result()
+		return self.read(answer) if self.pool else answer
+
+	def finish_oldest(self):
+		row, number, attempt, attempts, future = self.inflight.popleft()
+		try:
+			message_id = self.outcome(future)
+		except Exception as error:
+			if getattr(error, "permanent", False):
+				return self.record(row, FAILED, scrub(str(error)), attempts=attempts)
+			if attempt >= self.max_attempts:
+				self.record(row, QUEUED, scrub(str(error)), attempts=attempts)
+				raise Pause(
+					_(
+						"The provider did not accept messages after {0} attempts ({1}); the broadcast "
+						"resumes in {2} minutes."
+					).format(attempts, scrub(str(error)), PAUSE_MINUTES)
+				) from None
+			self.flush()  # what was sent so far is kept while this one waits
+			time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
+			return self.submit(row, number, attempt + 1, attempts + 1)
+		self.record(row, SENT, None, attempts=attempts, message_id=message_id)
+
+	def drain(self):
+		"""Pausing: record what the requests in flight became; a deferred one waits in the queue."""
+		while self.inflight:
+			row, _number, _attempt, attempts, future = self.inflight.popleft()
 			try:
-				message_id = self.sender(number, self.content)
+				self.record(row, SENT, None, attempts=attempts, message_id=self.outcome(future))
 			except Exception as error:
-				if getattr(error, "permanent", False):
-					return self.record(row, FAILED, scrub(str(error)), attempts=attempts)
-				if attempt == self.max_attempts:
-					self.record(row, QUEUED, scrub(str(error)), attempts=attempts)
-					raise Pause(
-						_(
-							"The provider did not accept messages after {0} attempts ({1}); the broadcast "
-							"resumes in {2} minutes."
-						).format(attempts, scrub(str(error)), PAUSE_MINUTES)
-					) from None
-				self.flush()  # what was sent so far is kept while this one waits
-				time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
-				continue
-			return self.record(row, SENT, None, attempts=attempts, message_id=message_id)
+				status = FAILED if getattr(error, "permanent", False) else QUEUED
+				self.record(row, status, scrub(str(error)), attempts=attempts)
+
+	def close(self):
+		if self.pool:
+			self.pool.shutdown(wait=True, cancel_futures=True)
 
 	def record(self, row, status: str, error: str | None, attempts: int | None = None, message_id=None):
 		"""A row's outcome, committed with the next flush."""
@@ -748,13 +806,28 @@ def content_of(doc) -> frappe._dict:
 	)
 
 
-def send_whatsapp(number: str, content) -> str | None:
+def whatsapp_connection(content):
 	from unioncase.intake import whatsapp
 
 	if not content.get("connection"):
-		content.connection = whatsapp.open_connection()  # settings, token and keep-alive, once a job
+		# settings, token and kept-alive HTTP connections, once a job
+		content.connection = whatsapp.open_connection(content.get("parallel") or 1)
+	return content.connection
+
+
+def send_whatsapp(number: str, content) -> str | None:
+	from unioncase.intake import whatsapp
+
 	return whatsapp.send_template(
-		number, content.template, content.language, content.parameters, content.connection
+		number, content.template, content.language, content.parameters, whatsapp_connection(content)
+	)
+
+
+def whatsapp_request(number: str, content):
+	from unioncase.intake import whatsapp
+
+	return whatsapp.template_request(
+		number, content.template, content.language, content.parameters, whatsapp_connection(content)
 	)
 
 

@@ -552,6 +552,19 @@ class TestBroadcast(IntegrationTestCase):
 				self.assertEqual(row.status, "Sent", "what the killed job had not claimed is sent on resume")
 		self.assertLessEqual(Counter(row.status for row in rows.values())["Failed"], 2)
 
+	def test_at_a_high_rate_requests_go_out_in_parallel_and_each_member_still_gets_one(self):
+		frappe.db.set_single_value(broadcast.SETTINGS, "whatsapp_rate", 200)
+		frappe.db.commit()
+		name = self.queued(CONFEDERATION, "T Konfederasi")
+		self.provider.answers = [(400, {"error": {"message": "Invalid parameter", "code": 100}})]
+		self.assertEqual(broadcast.run(name), "Completed")
+		self.assertEqual(self.received(), self.expected_numbers(CONSENTING))
+		self.assertEqual(
+			Counter(row.status for row in self.rows(name).values()), Counter({"Sent": 6, "Failed": 1})
+		)
+		doc = frappe.get_doc(broadcast.BROADCAST, name)
+		self.assertEqual((doc.recipients_total, doc.sent_count, doc.failed_count), (7, 6, 1))
+
 	def test_recipients_are_decided_when_the_job_starts_and_nobody_left_fails_it_clearly(self):
 		name = self.queued(SIBLING, "T Cabang Riau", template=PLAIN_TEMPLATE, parameters="")
 		later = now_datetime()

@@ -19,9 +19,11 @@ import hmac
 import json
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 
 import frappe
 import requests
+import requests.adapters
 from frappe import _
 from frappe.utils import get_datetime, get_url, now_datetime
 from frappe.utils.password import get_decrypted_password, get_encryption_key
@@ -545,15 +547,27 @@ def send(doc):
 
 def post_message(config, token: str, body: dict, session: requests.Session | None = None) -> str | None:
 	"""POST one message to the Cloud API; its `wamid`. 429, 5xx and network errors defer, 4xx refuse."""
+	return read_answer(raw_post(config, token, body, session))
+
+
+def raw_post(config, token: str, body: dict, session: requests.Session | None = None):
+	"""The HTTP request alone, calling nothing of Frappe (a broadcast sends from threads): the
+	provider's answer, or the network error."""
 	try:
-		response = (session or requests).post(
+		return (session or requests).post(
 			f"{config.graph_url}/{config.phone_number_id}/messages",
 			json=body,
 			headers={"Authorization": f"Bearer {token}"},
 			timeout=TIMEOUT,
 		)
 	except requests.RequestException as error:
-		raise DeliveryDeferred(f"WhatsApp could not be reached: {type(error).__name__}") from None
+		return error
+
+
+def read_answer(response) -> str | None:
+	"""The `wamid` of an accepted message; DeliveryDeferred for 429, 5xx or no answer, DeliveryRefused for 4xx."""
+	if isinstance(response, Exception):
+		raise DeliveryDeferred(f"WhatsApp could not be reached: {type(response).__name__}")
 	if response.status_code == 429 or response.status_code >= 500:
 		raise DeliveryDeferred(f"WhatsApp answered {response.status_code}; retried later")
 	if response.status_code >= 400:
@@ -573,7 +587,14 @@ def send_template(
 ) -> str | None:
 	"""An approved template to a number (a broadcast: no conversation, so no 24-hour window).
 
-	`connection` (from `connection()`) keeps the settings, token and HTTP connection across many sends."""
+	`connection` (from `open_connection()`) keeps the settings, token and HTTP connections across sends."""
+	return read_answer(template_request(number, template, language, parameters, connection)())
+
+
+def template_request(
+	number: str, template: str, language: str, parameters: list[str], connection: frappe._dict | None = None
+):
+	"""The template's HTTP request, to run now or in a sending thread (`read_answer` reads what it returns)."""
 	connection = connection or open_connection()
 	config, token = connection.config, connection.token
 	if not (config.phone_number_id and token):
@@ -589,11 +610,15 @@ def send_template(
 		body["template"]["components"] = [
 			{"type": "body", "parameters": [{"type": "text", "text": value} for value in parameters]}
 		]
-	return post_message(config, token, body, connection.session)
+	return partial(raw_post, config, token, body, connection.session)
 
 
-def open_connection() -> frappe._dict:
-	return frappe._dict(config=settings(), token=secret("access_token"), session=requests.Session())
+def open_connection(parallel: int = 1) -> frappe._dict:
+	session = requests.Session()
+	adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(parallel, 1))
+	session.mount("https://", adapter)
+	session.mount("http://", adapter)
+	return frappe._dict(config=settings(), token=secret("access_token"), session=session)
 
 
 def provider_error(response) -> str:
