@@ -266,6 +266,18 @@ def check_content(doc):
 
 
 def check_channel_available(channel: str):
+	if channel == WHATSAPP:
+		from unioncase.intake import whatsapp
+
+		config = whatsapp.settings()
+		if not (config.enabled and config.phone_number_id and whatsapp.secret("access_token")):
+			frappe.throw(
+				_(
+					"WhatsApp is not set up for sending: enable it and set the Phone Number ID and the "
+					"Access Token in WhatsApp Settings."
+				),
+				title=_("WhatsApp not set up"),
+			)
 	if channel == SMS and importlib.util.find_spec(SMS_MODULE) is None:
 		frappe.throw(
 			_("SMS is not available on this site: the SMS gateway channel is not installed."),

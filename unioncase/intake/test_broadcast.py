@@ -383,6 +383,17 @@ class TestBroadcast(IntegrationTestCase):
 		frappe.db.commit()
 		self.assertEqual(frappe.db.get_value(broadcast.BROADCAST, name, "status"), "Draft")
 		self.assertEqual(frappe.db.count(broadcast.RECIPIENT, {"broadcast": name}), 0)
+		# WhatsApp switched off: said before anything is queued
+		frappe.db.set_single_value(whatsapp.SETTINGS, "enabled", 0)
+		frappe.db.commit()
+		try:
+			name = self.create(BRANCH, union="T PUK Bogor Dua").json()["data"]["name"]
+			answer = self.session(BRANCH).post(f"{METHOD}send", name=name)
+			self.assertEqual(answer.status_code, 417, answer.text[:300])
+			self.assertIn("WhatsApp is not set up for sending", messages(answer))
+		finally:
+			frappe.db.set_single_value(whatsapp.SETTINGS, "enabled", 1)
+			frappe.db.commit()
 		missing = self.session(BRANCH).post(f"{METHOD}send", name="BC-no-such")
 		self.assertEqual(missing.status_code, 404, missing.text[:300])
 		# a sent broadcast cannot be edited, and a save cannot set what only the job sets
