@@ -23,6 +23,9 @@ permission_query_conditions = {
 	# Intake: an inbound message belongs to its case, or before that to its intake union.
 	"Inbound Message": "unioncase.intake.permissions.inbound_message_query",
 	"Case Message": "unioncase.intake.permissions.case_message_query",
+	# Broadcasts and their delivery rows belong to the broadcast's union (unioncase/intake/broadcast.py).
+	"Member Broadcast": "unioncase.intake.broadcast.broadcast_query",
+	"Member Broadcast Recipient": "unioncase.intake.broadcast.recipient_query",
 	# Frappe lists every file of a readable doctype: a case's, member's or union's files follow its scope.
 	"File": "unioncase.hierarchy.permissions.file_query",
 	# mail to workers holds their address: out of every Email Queue list (unioncase/intake/permissions.py)
@@ -44,6 +47,8 @@ has_permission = {
 	"File": "unioncase.privacy.confidential.has_file_permission",
 	"Inbound Message": "unioncase.intake.permissions.has_inbound_permission",
 	"Case Message": "unioncase.intake.permissions.has_case_message_permission",
+	"Member Broadcast": "unioncase.intake.broadcast.has_broadcast_permission",
+	"Member Broadcast Recipient": "unioncase.intake.broadcast.has_recipient_permission",
 	"Email Queue": "unioncase.intake.permissions.has_email_queue_permission",
 }
 
@@ -166,6 +171,8 @@ scheduler_events = {
 			"unioncase.intake.conversation.retry_due_deliveries",
 			# SMS: a long message whose parts stopped arriving is joined with what came
 			"unioncase.intake.sms.join_waiting_parts",
+			# Broadcasts: resume paused ones and ones whose job died (unioncase/intake/broadcast.py).
+			"unioncase.intake.broadcast.resume_due_broadcasts",
 		],
 	},
 }

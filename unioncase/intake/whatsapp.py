@@ -19,9 +19,11 @@ import hmac
 import json
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 
 import frappe
 import requests
+import requests.adapters
 from frappe import _
 from frappe.utils import get_datetime, get_url, now_datetime
 from frappe.utils.password import get_decrypted_password, get_encryption_key
@@ -370,19 +372,13 @@ def process_status(inbound, payload: dict) -> Outcome:
 		["name", "grievance", "delivery_status"],
 		as_dict=True,
 	)
+	if new and not message and broadcast_status(status, new):
+		return Outcome(inbox.PROCESSED)
 	if not new or not message:
 		return Outcome(inbox.IGNORED, _("No message of the union has this WhatsApp id or status."))
 	values = {}
 	if new == conversation.FAILED:
-		errors = status.get("errors") or [{}]
-		error = errors[0] if isinstance(errors[0], dict) else {}
-		values = {
-			"delivery_status": new,
-			"next_attempt_on": None,
-			"error": _("WhatsApp could not deliver the message: {0} (code {1})").format(
-				error.get("message") or error.get("title") or "?", error.get("code") or "?"
-			)[:1000],
-		}
+		values = {"delivery_status": new, "next_attempt_on": None, "error": status_error(status)}
 	elif STATUS_RANK[new] > STATUS_RANK.get(message.delivery_status, 0):
 		values = {"delivery_status": new}
 		if new == conversation.READ:
@@ -390,6 +386,20 @@ def process_status(inbound, payload: dict) -> Outcome:
 	if values:
 		frappe.db.set_value(conversation.CASE_MESSAGE, message.name, values)
 	return Outcome(inbox.PROCESSED, grievance=message.grievance)
+
+
+def status_error(status: dict) -> str:
+	"""The provider's reason in a `failed` status, in words."""
+	errors = status.get("errors") or [{}]
+	error = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+	return _("WhatsApp could not deliver the message: {0} (code {1})").format(
+		error.get("message") or error.get("title") or "?", error.get("code") or "?"
+	)[:1000]
+
+
+def broadcast_status(status: dict, new: str) -> bool:
+	"""A status of a broadcast's message: its recipient row (unioncase/intake/broadcast.py) follows it."""
+	return frappe.get_attr("unioncase.intake.broadcast.record_status")(status, new)
 
 
 # --- media --------------------------------------------------------------------------------------
@@ -523,15 +533,32 @@ def send(doc):
 		)
 	else:
 		raise DeliveryRefused(window_refusal())
+	doc.db_set("provider_message_id", post_message(config, token, body))
+
+
+def post_message(config, token: str, body: dict, session: requests.Session | None = None) -> str | None:
+	"""POST one message to the Cloud API; its `wamid`. 429, 5xx and network errors defer, 4xx refuse."""
+	return read_answer(raw_post(config, token, body, session))
+
+
+def raw_post(config, token: str, body: dict, session: requests.Session | None = None):
+	"""The HTTP request alone, calling nothing of Frappe (a broadcast sends from threads): the
+	provider's answer, or the network error."""
 	try:
-		response = requests.post(
+		return (session or requests).post(
 			f"{config.graph_url}/{config.phone_number_id}/messages",
 			json=body,
 			headers={"Authorization": f"Bearer {token}"},
 			timeout=TIMEOUT,
 		)
 	except requests.RequestException as error:
-		raise DeliveryDeferred(f"WhatsApp could not be reached: {type(error).__name__}") from None
+		return error
+
+
+def read_answer(response) -> str | None:
+	"""The `wamid` of an accepted message; DeliveryDeferred for 429, 5xx or no answer, DeliveryRefused for 4xx."""
+	if isinstance(response, Exception):
+		raise DeliveryDeferred(f"WhatsApp could not be reached: {type(response).__name__}")
 	if response.status_code == 429 or response.status_code >= 500:
 		raise DeliveryDeferred(f"WhatsApp answered {response.status_code}; retried later")
 	if response.status_code >= 400:
@@ -541,10 +568,48 @@ def send(doc):
 			)
 		)
 	try:
-		wamid = response.json()["messages"][0]["id"]
+		return response.json()["messages"][0]["id"]
 	except (ValueError, KeyError, IndexError, TypeError):
-		wamid = None
-	doc.db_set("provider_message_id", wamid)
+		return None
+
+
+def send_template(
+	number: str, template: str, language: str, parameters: list[str], connection: frappe._dict | None = None
+) -> str | None:
+	"""An approved template to a number (a broadcast: no conversation, so no 24-hour window).
+
+	`connection` (from `open_connection()`) keeps the settings, token and HTTP connections across sends."""
+	return read_answer(template_request(number, template, language, parameters, connection)())
+
+
+def template_request(
+	number: str, template: str, language: str, parameters: list[str], connection: frappe._dict | None = None
+):
+	"""The template's HTTP request, to run now or in a sending thread (`read_answer` reads what it returns)."""
+	connection = connection or open_connection()
+	config, token = connection.config, connection.token
+	if not (config.phone_number_id and token):
+		raise DeliveryDeferred("WhatsApp Settings has no phone number ID or access token")
+	body = {
+		"messaging_product": "whatsapp",
+		"recipient_type": "individual",
+		"to": number.lstrip("+"),
+		"type": "template",
+		"template": {"name": template, "language": {"code": language}},
+	}
+	if parameters:
+		body["template"]["components"] = [
+			{"type": "body", "parameters": [{"type": "text", "text": value} for value in parameters]}
+		]
+	return partial(raw_post, config, token, body, connection.session)
+
+
+def open_connection(parallel: int = 1) -> frappe._dict:
+	session = requests.Session()
+	adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(parallel, 1))
+	session.mount("https://", adapter)
+	session.mount("http://", adapter)
+	return frappe._dict(config=settings(), token=secret("access_token"), session=session)
 
 
 def provider_error(response) -> str:

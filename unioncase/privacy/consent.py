@@ -17,6 +17,9 @@ from unioncase.privacy.identity import IDENTITY_FIELDS
 CONSENT_TEXT = "Consent Text"
 CONSENT_EVENT = "Consent Event"
 MEMBER = "Union Member"
+# What a Consent Event is about: holding and handling the worker's data, or sending them announcements.
+DATA_PROCESSING, BROADCASTS = "Data Processing", "Broadcasts"
+GIVEN, WITHDRAWN = "Given", "Withdrawn"
 # Consent Text fields a worker may have been read: changing them would rewrite what they agreed to.
 READ_TEXT_FIELDS = ("version", "language", "text", "effective_from")
 
@@ -135,13 +138,21 @@ def log_consent_change(doc):
 	add_consent_event(doc.doctype, doc.name, "Given", doc.consent_text_version, doc.consent_given_on)
 
 
-def add_consent_event(doctype: str, name: str, event: str, consent_text: str | None = None, event_on=None):
+def add_consent_event(
+	doctype: str,
+	name: str,
+	event: str,
+	consent_text: str | None = None,
+	event_on=None,
+	purpose: str = DATA_PROCESSING,
+):
 	frappe.get_doc(
 		{
 			"doctype": CONSENT_EVENT,
 			"reference_doctype": doctype,
 			"reference_name": name,
 			"event": event,
+			"purpose": purpose,
 			"consent_text": consent_text,
 			"event_on": event_on or now_datetime(),
 			"recorded_by": frappe.session.user,
@@ -158,7 +169,7 @@ def consent_history(doctype: str, name: str) -> list[dict]:
 	return frappe.get_all(
 		CONSENT_EVENT,
 		filters={"reference_doctype": doctype, "reference_name": name},
-		fields=["event", "consent_text", "event_on", "recorded_by"],
+		fields=["event", "purpose", "consent_text", "event_on", "recorded_by"],
 		order_by="event_on asc, creation asc",
 	)
 
@@ -194,6 +205,55 @@ def withdraw_consent(member: str) -> dict:
 def is_the_member(member: str) -> bool:
 	user = frappe.session.user
 	return user not in ("Guest", "Administrator") and frappe.db.get_value(MEMBER, member, "email") == user
+
+
+# --- consent to broadcasts ------------------------------------------------------------------------
+
+
+def broadcast_consent_condition(member_column: str) -> str:
+	"""SQL true for a member whose latest broadcast Consent Event is a grant: the latest event wins,
+	so a withdrawal after a grant stops announcements and a new grant after it starts them again."""
+	return f"""(select latest.event from `tab{CONSENT_EVENT}` latest
+		where latest.reference_doctype = {frappe.db.escape(MEMBER)}
+			and latest.reference_name = {member_column}
+			and latest.purpose = {frappe.db.escape(BROADCASTS)}
+		order by latest.event_on desc, latest.creation desc limit 1) = {frappe.db.escape(GIVEN)}"""
+
+
+def consents_to_broadcasts(member: str) -> bool:
+	return bool(
+		frappe.db.sql(
+			f"select 1 from `tab{MEMBER}` where name = %s and {broadcast_consent_condition(f'`tab{MEMBER}`.name')}",
+			member,
+		)
+	)
+
+
+@frappe.whitelist(methods=["POST"])
+def record_broadcast_consent(member: str, given: int, consent_text: str | None = None) -> dict:
+	"""Record that a member agreed to receive the union's announcements, or withdrew that consent.
+
+	Whoever may edit the member (an official of their part of the tree) records it, as the member
+	said it; so does the member, signed in with the email on their record. Each answer is a Consent
+	Event with purpose Broadcasts; the latest one decides whether broadcasts reach the member.
+	"""
+	if not frappe.db.exists(MEMBER, member):
+		frappe.throw(_("Member {0} does not exist.").format(frappe.bold(member)), frappe.DoesNotExistError)
+	if not (frappe.has_permission(MEMBER, "write", member) or is_the_member(member)):
+		frappe.throw(
+			_("You cannot record consent to broadcasts for member {0}.").format(frappe.bold(member)),
+			frappe.PermissionError,
+			title=_("Not permitted"),
+		)
+	if consent_text and not frappe.db.exists(CONSENT_TEXT, consent_text):
+		frappe.throw(
+			_("Consent text version {0} does not exist.").format(frappe.bold(consent_text)),
+			frappe.LinkValidationError,
+			title=_("Unknown consent text"),
+		)
+	event = GIVEN if frappe.utils.cint(given) else WITHDRAWN
+	add_consent_event(MEMBER, member, event, consent_text if event == GIVEN else None, purpose=BROADCASTS)
+	return {"member": member, "event": event, "consents_to_broadcasts": consents_to_broadcasts(member)}
 
 
 def make_default_consent_texts():

@@ -29,6 +29,8 @@ STATE_CHANGING = {
 	"unioncase.intake.inbox.merge": {"name": "T no such message", "case": "T no such case"},
 	"unioncase.intake.conversation.reply": {"case": "T no such case", "message": "x"},
 	"unioncase.reports.export.start_export": {"union": "T no such union"},  # queues a job, logs it
+	"unioncase.privacy.consent.record_broadcast_consent": {"member": "T no such member", "given": 1},
+	"unioncase.intake.broadcast.send": {"name": "T no such broadcast"},  # delivery rows, queues a job
 }
 # Everything else the app whitelists only reads. A new method must be put in one of the two.
 READ_ONLY = (
@@ -40,6 +42,9 @@ READ_ONLY = (
 	"unioncase.reports.api.group_by_choices",
 	"unioncase.reports.cards.unanswered_inbound_messages",
 	"unioncase.compat.linked_with_get",
+	"unioncase.intake.broadcast.preview",
+	"unioncase.intake.broadcast.template_choices",
+	"unioncase.intake.broadcast.status_of",
 )
 # Provider webhooks, with the HTTP methods each answers: GET is only WhatsApp's subscription handshake
 # (stores nothing), POST is authenticated by the provider's signature or shared secret, not a session

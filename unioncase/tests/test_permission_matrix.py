@@ -15,12 +15,22 @@ import os
 import frappe
 
 from unioncase.compat import IntegrationTestCase
-from unioncase.tests.hierarchy_data import CASE_PREFIX, USERS, ensure_hierarchy, expected_unions, member_name
+from unioncase.tests.hierarchy_data import (
+	CASE_PREFIX,
+	TREE,
+	USERS,
+	ensure_hierarchy,
+	expected_unions,
+	member_name,
+)
 from unioncase.tests.rest_client import HeaderSession, RestSession, api_key_header
 
 CASE_FILTER = [["Grievance", "subject", "like", f"{CASE_PREFIX}%"]]
 FILE_PREFIX = "t-matrix-file-"
 KANBAN_BOARD = "Grievances by Stage"
+BROADCAST_PREFIX = "T matrix broadcast of "
+# Roles without Member Broadcast permissions: every broadcast path refuses them.
+NO_BROADCASTS = ("Union Researcher",)
 OK, REFUSED = 200, 403
 CLIENT_KINDS = ("cookie", "token")
 TREE_SIZE = 10  # unions (and so cases) in hierarchy_data.TREE
@@ -46,6 +56,7 @@ EXPECTED_PROBES = {
 	"test_rest_members_and_unions": 2 * PER_CLIENT,
 	"test_rest_union_tree_view": PER_CLIENT,
 	"test_rest_writes_stay_in_scope": 3 * len(CLIENT_KINDS),
+	"test_rest_member_broadcasts": PER_CLIENT + TREE_SIZE * PER_CLIENT,
 	# asserts each user's and client's observations at once (subTest), not probe by probe
 	"test_an_escalated_case_is_worked_by_its_owner_and_read_by_the_unions_below_it_came_from": 0,
 }
@@ -496,6 +507,43 @@ class TestPermissionMatrix(IntegrationTestCase):
 			),
 			lambda answer: {row["name"] for row in answer.json()["data"]},
 		)
+
+	def test_rest_member_broadcasts(self):
+		"""Member Broadcast: the list holds the broadcasts of the user's subtree, and the recipient preview
+		answers only for a union inside it (a 403 outside), on every client."""
+		for union, _level, _parent in TREE:
+			if not frappe.db.exists("Member Broadcast", {"message": f"{BROADCAST_PREFIX}{union}"}):
+				frappe.get_doc(
+					{
+						"doctype": "Member Broadcast",
+						"union": union,
+						"channel": "SMS",
+						"message": f"{BROADCAST_PREFIX}{union}",
+					}
+				).insert()
+		frappe.db.commit()
+		for email, kind, client in self.every_client():
+			refused = USERS[email][0] in NO_BROADCASTS
+			self.check(
+				f"{email} ({kind})",
+				"Member Broadcast list",
+				client.get(
+					"/api/resource/Member Broadcast",
+					filters=[["Member Broadcast", "message", "like", f"{BROADCAST_PREFIX}%"]],
+					fields=["union"],
+					limit_page_length=0,
+				),
+				REFUSED if refused else OK,
+				lambda answer: {row["union"] for row in answer.json()["data"]},
+				expected_unions(email),
+			)
+			for union, _level, _parent in TREE:
+				self.check(
+					f"{email} ({kind})",
+					f"broadcast preview of {union}",
+					client.get("/api/method/unioncase.intake.broadcast.preview", union=union),
+					OK if union in expected_unions(email) and not refused else REFUSED,
+				)
 
 	def test_rest_union_tree_view(self):
 		for email, kind, client in self.every_client():

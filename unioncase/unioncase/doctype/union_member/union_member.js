@@ -17,6 +17,32 @@ frappe.ui.form.on("Union Member", {
 				);
 			});
 		}
+		if (!frm.is_new() && frm.perm[0] && frm.perm[0].write) {
+			frm.add_custom_button(__("Consent to Broadcasts"), () => {
+				frappe.prompt(
+					{
+						fieldname: "given",
+						fieldtype: "Select",
+						label: __("The member"),
+						options: [
+							{ value: "1", label: __("Agrees to receive the union's announcements") },
+							{ value: "0", label: __("Does not want the union's announcements") },
+						],
+						reqd: 1,
+					},
+					(values) =>
+						frappe
+							.call("unioncase.privacy.consent.record_broadcast_consent", {
+								member: frm.doc.name,
+								given: values.given,
+							})
+							.then(() => frappe.show_alert(__("Recorded")))
+							.then(() => frm.reload_doc()),
+					__("Consent to Broadcasts"),
+					__("Record")
+				);
+			});
+		}
 		const may_erase =
 			(frm.perm[1] && frm.perm[1].write) ||
 			frappe.user.has_role(["Union Administrator", "System Manager"]);
