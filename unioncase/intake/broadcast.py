@@ -16,7 +16,6 @@ sent again, and one the job was sending when it died is marked Failed rather tha
 WhatsApp `statuses` callbacks update the rows (`record_status`, called from whatsapp.process_status).
 """
 
-import importlib.util
 import os
 import re
 import socket
@@ -30,6 +29,7 @@ from frappe.utils import add_to_date, cint, flt, now_datetime
 
 from unioncase.hierarchy.permissions import in_scope
 from unioncase.hierarchy.scope import NOTHING, UNION, scope_criterion
+from unioncase.intake import sms
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.consent import broadcast_consent_condition
 
@@ -61,7 +61,6 @@ PARALLEL_SENDERS = {
 }
 # Requests in flight at once: enough for the provider's rate over its round trip (one per 10 a second).
 MAX_PARALLEL = 16
-SMS_MODULE = "unioncase.intake.sms"
 # Fields that make the announcement: fixed once it is queued.
 CONTENT_FIELDS = ("union", "channel", "template", "parameters", "message")
 # Fields only `send` and the job write.
@@ -278,10 +277,13 @@ def check_channel_available(channel: str):
 				),
 				title=_("WhatsApp not set up"),
 			)
-	if channel == SMS and importlib.util.find_spec(SMS_MODULE) is None:
+	if channel == SMS and not sms.gateway_configured():
 		frappe.throw(
-			_("SMS is not available on this site: the SMS gateway channel is not installed."),
-			title=_("SMS not available"),
+			_(
+				"SMS is not set up for sending: set the gateway URL, the message parameter and the "
+				"receiver parameter in SMS Settings."
+			),
+			title=_("SMS not set up"),
 		)
 
 
@@ -844,7 +846,7 @@ def whatsapp_request(number: str, content):
 
 
 def send_sms(number: str, content) -> str | None:
-	return frappe.get_attr(f"{SMS_MODULE}.send_text")(number, content.message)
+	return sms.send_text(number, content.message)
 
 
 # --- provider callbacks and the scheduler -------------------------------------------------------

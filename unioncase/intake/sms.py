@@ -644,11 +644,17 @@ def send_text(number: str, text: str) -> str:
 	return ",".join(deliver_parts(number, text, []))
 
 
+def gateway_configured(gateway=None) -> bool:
+	"""Whether Frappe's SMS Settings name a gateway to send through."""
+	gateway = gateway or frappe.get_single(GATEWAY)
+	return bool(gateway.sms_gateway_url and gateway.message_parameter and gateway.receiver_parameter)
+
+
 def deliver_parts(number: str, text: str, sent: list[str]) -> list[str]:
 	"""The ids of every part; the first `len(sent)` parts were sent before (one request per part)."""
 	config = settings()
 	gateway = frappe.get_single(GATEWAY)
-	if not (gateway.sms_gateway_url and gateway.message_parameter and gateway.receiver_parameter):
+	if not gateway_configured(gateway):
 		raise DeliveryDeferred("SMS Settings has no gateway URL, message parameter or receiver parameter")
 	try:
 		number = normalize_phone(number, "SMS number")

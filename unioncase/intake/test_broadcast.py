@@ -1,7 +1,6 @@
 """Broadcasts to members by union subtree: over real HTTP to the running site, with the loopback Cloud
 API stand-in of test_whatsapp recording exactly which numbers received the template."""
 
-import importlib.util
 import os
 import secrets
 import signal
@@ -17,6 +16,7 @@ from frappe.utils import now_datetime
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.intake import broadcast, inbox, whatsapp
+from unioncase.intake.phone import normalize_phone
 from unioncase.intake.test_whatsapp import (
 	ACCESS_TOKEN,
 	APP_SECRET,
@@ -28,6 +28,8 @@ from unioncase.intake.test_whatsapp import (
 from unioncase.privacy.consent import BROADCASTS, MEMBER, add_consent_event
 from unioncase.tests.hierarchy_data import PASSWORD, ensure_hierarchy
 from unioncase.tests.rest_client import RestSession
+from unioncase.tests.sms_gateway import SmsGateway
+from unioncase.tests.sms_gateway import configure as configure_sms
 from unioncase.tests.test_bad_input import messages
 
 SITE_DIR = Path(__file__).resolve().parents[2] / "sites" / "test"
@@ -600,29 +602,32 @@ class TestBroadcast(IntegrationTestCase):
 				)
 			frappe.db.commit()
 
-	def test_sms_broadcast_through_the_sms_channel(self):
-		if importlib.util.find_spec(broadcast.SMS_MODULE) is None:
-			self.skipTest("needs unioncase.intake.sms")
-		from unioncase.intake.test_sms import Gateway, configure_gateway  # the SMS channel's stand-in
-
-		gateway = Gateway(0)
+	def test_sms_is_refused_clearly_while_no_gateway_is_set(self):
+		gateway = frappe.get_single("SMS Settings")
+		saved = gateway.sms_gateway_url
+		frappe.db.set_single_value("SMS Settings", "sms_gateway_url", "")
+		frappe.db.commit()
 		try:
-			configure_gateway(gateway)
+			created = self.create(BRANCH, union="T Cabang Bogor", channel="SMS", message=f"{PREFIX}Rapat.")
+			self.assertEqual(created.status_code, 200, created.text[:300])
+			answer = self.session(BRANCH).post(f"{METHOD}send", name=created.json()["data"]["name"])
+			self.assertEqual(answer.status_code, 417, answer.text[:300])
+			self.assertIn("SMS is not set up for sending", messages(answer))
+		finally:
+			frappe.db.set_single_value("SMS Settings", "sms_gateway_url", saved)
+			frappe.db.commit()
+
+	def test_sms_broadcast_through_the_sms_channel(self):
+		gateway = SmsGateway()
+		try:
+			configure_sms(gateway, "T Cabang Bogor")
+			frappe.db.commit()
 			name = self.queued(
 				BRANCH, "T Cabang Bogor", channel="SMS", message=f"{PREFIX}Rapat anggota Sabtu."
 			)
 			self.assertEqual(broadcast.run(name), "Completed")
-			self.assertEqual(Counter(gateway.numbers()), self.expected_numbers(BOGOR))
+			numbers = Counter(normalize_phone(request["params"]["to"]) for request in gateway.requests)
+			self.assertEqual(numbers, self.expected_numbers(BOGOR))
 			self.assertEqual(Counter(row.status for row in self.rows(name).values()), Counter({"Sent": 5}))
 		finally:
 			gateway.stop()
-
-	def test_sms_is_refused_clearly_while_the_channel_is_missing(self):
-		if importlib.util.find_spec(broadcast.SMS_MODULE) is not None:
-			self.skipTest("the SMS channel is installed")
-		name = self.create(BRANCH, union="T Cabang Bogor", channel="SMS", message=f"{PREFIX}Rapat.").json()[
-			"data"
-		]["name"]
-		answer = self.session(BRANCH).post(f"{METHOD}send", name=name)
-		self.assertEqual(answer.status_code, 417, answer.text[:300])
-		self.assertIn("SMS is not available", messages(answer))
