@@ -626,7 +626,7 @@ class TestBroadcast(IntegrationTestCase):
 				BRANCH, "T Cabang Bogor", channel="SMS", message=f"{PREFIX}Rapat anggota Sabtu."
 			)
 			self.assertEqual(broadcast.run(name), "Completed")
-			numbers = Counter(normalize_phone(request["params"]["to"]) for request in gateway.requests)
+			numbers = Counter(normalize_phone(request["params"]["to"], "to") for request in gateway.requests)
 			self.assertEqual(numbers, self.expected_numbers(BOGOR))
 			self.assertEqual(Counter(row.status for row in self.rows(name).values()), Counter({"Sent": 5}))
 		finally:
