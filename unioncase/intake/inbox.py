@@ -29,6 +29,11 @@ QUEUE = "short"
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 # A message still Received after this long lost its job (a worker or Redis restart): queue it again.
 STALE_AFTER = timedelta(minutes=10)
+# Past this many waiting jobs (well below Frappe's own refusal, max_queued_jobs: 500 and 50 a site) a new
+# message gets no job of its own: the backlog job processes the waiting ones, oldest first.
+BACKLOG_AT = 300
+BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", "long", 100
+BACKLOG_SECONDS = 20 * 60
 ADMIN_ROLES = ("System Manager", "Union Administrator")
 # What processes each kind of message: (channel, kind) -> function(inbound, payload) -> Outcome.
 PROCESSORS = {
@@ -83,7 +88,8 @@ def receive(
 	"""Store a message as it arrived and queue its processing; (name, False) if it was stored before.
 
 	`after_insert(name)` stores what belongs with it (attachments) in the same transaction. Commits: the
-	message must survive whatever the request does next.
+	message must survive whatever the request does next. Its job is queued after the commit, and a full
+	or unreachable queue never refuses it (see `enqueue`).
 	"""
 	dedup_key = f"{channel.lower()}:{delivery_key}"
 	if existing := frappe.db.get_value(INBOUND, {"dedup_key": dedup_key}):
@@ -111,8 +117,8 @@ def receive(
 		return frappe.db.get_value(INBOUND, {"dedup_key": dedup_key}), False
 	if after_insert:
 		after_insert(doc.name)
-	enqueue(doc.name)
 	frappe.db.commit()
+	enqueue(doc.name, after_commit=False)
 	return doc.name, True
 
 
@@ -120,15 +126,79 @@ def job_id(message: str) -> str:
 	return f"inbound-message::{message}"
 
 
-def enqueue(message: str):
-	frappe.enqueue(
-		"unioncase.intake.inbox.process_message",
-		queue=QUEUE,
-		message=message,
-		job_id=job_id(message),
-		deduplicate=True,
-		enqueue_after_commit=True,
-	)
+def enqueue(message: str, after_commit: bool = True) -> bool:
+	"""Queue a stored message's processing; False when it waits for the backlog job or the sweep instead.
+
+	Never raises: the message is stored, and a queue that is full (a burst, the workers busy or down) or
+	unreachable must not turn its acceptance into an error. Frappe refuses a job past max_queued_jobs, in
+	the request (a web report was answered 403, nothing stored, until this); here a long queue hands the
+	message to the backlog job, and a message that got no job at all is queued again by
+	`retry_due_messages` once it is STALE_AFTER old.
+	"""
+	from frappe.utils.background_jobs import get_queue
+
+	try:
+		if get_queue(QUEUE).count >= BACKLOG_AT:
+			enqueue_backlog()
+			return False
+		frappe.enqueue(
+			"unioncase.intake.inbox.process_message",
+			queue=QUEUE,
+			message=message,
+			job_id=job_id(message),
+			deduplicate=True,
+			enqueue_after_commit=after_commit,
+		)
+		return True
+	except Exception:
+		forget_queue_error()
+		frappe.logger("unioncase.intake").warning(
+			"inbound message %s left for the sweep", message, exc_info=True
+		)
+		return False
+
+
+def enqueue_backlog():
+	try:
+		frappe.enqueue(
+			"unioncase.intake.inbox.process_backlog",
+			queue=BACKLOG_QUEUE,
+			job_id=BACKLOG_JOB,
+			deduplicate=True,
+			timeout=BACKLOG_SECONDS + 5 * 60,
+		)
+	except Exception:
+		forget_queue_error()
+		frappe.logger("unioncase.intake").warning("inbox backlog job not queued", exc_info=True)
+
+
+def forget_queue_error():
+	"""The queue's refusal is not the request's outcome: drop the message Frappe's throw left for the user."""
+	if getattr(frappe.local, "message_log", None):
+		frappe.local.message_log.pop()
+
+
+def process_backlog() -> int:
+	"""The backlog job: process waiting messages, oldest first, until none waits; the number processed."""
+	started, done, stuck = now_datetime(), 0, set()
+	while now_datetime() - started < timedelta(seconds=BACKLOG_SECONDS):
+		frappe.db.rollback()
+		filters = [["state", "=", RECEIVED]] + ([["name", "not in", list(stuck)]] if stuck else [])
+		waiting = frappe.get_all(
+			INBOUND, filters=filters, pluck="name", order_by="creation asc", limit=BACKLOG_BATCH
+		)
+		if not waiting:
+			return done
+		for message in waiting:
+			try:
+				process_message(message)
+				done += 1
+			except Exception:
+				# e.g. a lock wait: left Received, for its own job or the sweep
+				frappe.db.rollback()
+				stuck.add(message)
+	enqueue_backlog()  # more than one run's worth: the next run carries on
+	return done
 
 
 def payload_of(doc) -> dict:
