@@ -1,0 +1,86 @@
+"""The web request's own patches (applied after patches.py and desk.py; see README "What is patched").
+
+- `app.make_form_dict`: a whitelisted method that takes no arguments gets its JSON body unparsed, as
+  raw bytes (`frappe.request.get_data()`), so a webhook checks its signature on exactly what was sent:
+  monoframe (like Frappe) parses a JSON body before any handler runs, and answers an invalid one (a
+  truncated delivery, a forged body) with 417 "Invalid request body" and a JSON scalar with 417
+  "Invalid request arguments", before the handler can check who sent it. Parsing only ever serves a
+  method's arguments, so one without any has nothing to lose; every other method is parsed as before.
+- `website.path_resolver.resolve_from_map`: the website's route rules (hooks `website_route_rules`,
+  DocType routes) are compiled into a werkzeug Map once per process and set of rules, not on every page
+  request (compiling them was a fifth of what a worker's report on /lapor cost).
+"""
+
+import inspect
+import json
+
+METHOD_PREFIXES = ("/api/method/", "/api/v1/method/", "/api/v2/method/")
+
+
+def patch_app(app):
+	import monoframe
+
+	original = app.make_form_dict
+	takes_nothing: dict[str, bool] = {}
+
+	def raw_body_method(request) -> bool:
+		path = request.path
+		prefix = next((prefix for prefix in METHOD_PREFIXES if path.startswith(prefix)), None)
+		name = path[len(prefix) :].strip("/") if prefix else ""
+		if not name or "." not in name or "/" in name:
+			return False
+		if name not in takes_nothing:
+			try:
+				method = monoframe.get_attr(monoframe.override_whitelisted_method(name))
+			except Exception:
+				return False  # not a method: the handler answers as it always does
+			takes_nothing[name] = method in monoframe.whitelisted and not inspect.signature(method).parameters
+		return takes_nothing[name]
+
+	def make_form_dict(request):
+		if request.is_json and raw_body_method(request):
+			monoframe.local.form_dict = monoframe._dict(request.args or {})
+			monoframe.local.form_dict.pop("_", None)
+			return
+		original(request)
+
+	app.make_form_dict = make_form_dict
+
+
+def patch_path_resolver(path_resolver):
+	import monoframe
+	from werkzeug.exceptions import NotFound
+	from werkzeug.routing import Map, Rule
+
+	compiled: dict[str, Map] = {}
+
+	def resolve_from_map(path):
+		rules = path_resolver.get_website_rules()
+		key = json.dumps(rules, sort_keys=True, default=str)
+		route_map = compiled.get(key)
+		if route_map is None:
+			route_map = Map(
+				[Rule(r["from_route"], endpoint=r["to_route"], defaults=r.get("defaults")) for r in rules]
+			)
+			compiled.clear()
+			compiled[key] = route_map
+		# monoframe.website.router.evaluate_dynamic_routes, with the compiled map
+		endpoint = None
+		if hasattr(monoframe.local, "request") and monoframe.local.request.environ:
+			urls = route_map.bind_to_environ(monoframe.local.request.environ)
+			try:
+				endpoint, args = urls.match("/" + path)
+				if args:
+					monoframe.local.no_cache = 1  # don't cache when there's a query string
+					monoframe.local.form_dict.update(args)
+			except NotFound:
+				pass
+		return endpoint or path
+
+	path_resolver.resolve_from_map = resolve_from_map
+
+
+MODULE_PATCHES = {
+	"monoframe.app": patch_app,
+	"monoframe.website.path_resolver": patch_path_resolver,
+}
