@@ -151,16 +151,11 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 
 	Never raises: the message is stored, and a queue that is full (a burst, the workers busy or down) or
 	unreachable must not turn its acceptance into an error. Frappe refuses a job past max_queued_jobs, in
-	the request (a web report was answered 403, nothing stored, until this); here a long queue hands the
-	message to the backlog job, and a message that got no job at all is queued again by
-	`retry_due_messages` once it is STALE_AFTER old.
+	the request (a web report was answered 403, nothing stored, until this: the refusal itself fails
+	for a guest); here a refused job hands the message to the backlog job, and a message that got no job
+	at all (Redis unreachable) is queued again by `retry_due_messages` once it is STALE_AFTER old.
 	"""
-	from frappe.utils.background_jobs import get_queue
-
 	try:
-		if get_queue(QUEUE).count >= BACKLOG_AT:
-			enqueue_backlog()
-			return False
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_message",
 			queue=QUEUE,
@@ -173,8 +168,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 	except Exception:
 		drop_last_message()
 		frappe.logger("unioncase.intake").warning(
-			"inbound message %s left for the sweep", message, exc_info=True
+			"inbound message %s: no job of its own, left to the backlog job", message, exc_info=True
 		)
+		enqueue_backlog()
 		return False
 
 
