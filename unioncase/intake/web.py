@@ -19,7 +19,7 @@ from frappe import _
 from frappe.utils import cint, escape_html, get_url, strip_html
 from frappe.utils.password import get_encryption_key
 
-from unioncase.intake import conversation, files, handle, inbox, limits, matching, tracking
+from unioncase.intake import conversation, files, handle, inbox, language, limits, matching, tracking
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
 from unioncase.privacy.consent import current_consent, record_consent
@@ -231,6 +231,7 @@ def submit_report(form, browser: str, consent, limit, union: str | None = None) 
 		),
 		tracking_code_hash=tracking.code_hash(code),
 		after_insert=lambda message: save_uploads(uploads, message),
+		looked_up=True,
 	)
 	return code, not created
 
@@ -364,10 +365,39 @@ def process_report(inbound, payload: dict) -> Outcome:
 			case.reporter_phone = payload["contact"]
 	record_consent(case, payload["consent_version"], given_on=inbound.received_on)
 	case.insert(ignore_permissions=True)
-	handle.create(case.name, inbound.tracking_code_hash, payload["contact"], payload["contact_kind"])
+	contact = handle.create(
+		case.name, inbound.tracking_code_hash, payload["contact"], payload["contact_kind"]
+	)
+	if frappe.get_meta(handle.HANDLE).has_field("language"):
+		frappe.db.set_value(handle.HANDLE, contact, "language", payload.get("language"))
 	conversation.record_inbound(case.name, "Web", payload["description"], inbound.name)
 	files.move(inbox.INBOUND, inbound.name, "Grievance", case.name)
+	if payload["contact_kind"] == handle.EMAIL:
+		acknowledge_by_email(case.name, contact, payload.get("language"))
 	return Outcome(inbox.PROCESSED, grievance=case.name)
+
+
+def acknowledge_by_email(grievance: str, contact: str, spoken: str | None):
+	"""A worker who left an email address hears back there, in the language they reported in: queued on
+	the case's conversation and delivered (with retries) by its job. The tracking code is not in it: the
+	page showed it once, and only its hash is kept."""
+	with language.speaking(spoken):
+		content = _(
+			"Your union received your report. Follow it on the tracking page with the tracking code the "
+			"page showed you when you sent it; the union's answers will also come to this address."
+		)
+	doc = frappe.get_doc(
+		{
+			"doctype": conversation.CASE_MESSAGE,
+			"grievance": grievance,
+			"direction": conversation.TO_WORKER,
+			"channel": conversation.EMAIL,
+			"content": content,
+			"contact_handle": contact,
+			"delivery_status": conversation.QUEUED,
+		}
+	).insert(ignore_permissions=True)
+	conversation.enqueue_delivery(doc.name)
 
 
 def subject_of(description: str) -> str:
