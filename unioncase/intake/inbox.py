@@ -30,11 +30,14 @@ QUEUE = "short"
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 # A message still Received after this long lost its job (a worker or Redis restart): queue it again.
 STALE_AFTER = timedelta(minutes=10)
-# Past this many waiting jobs (well below Frappe's own refusal, max_queued_jobs: 500 and 50 a site) a new
-# message gets no job of its own: the backlog job processes the waiting ones, oldest first.
-BACKLOG_AT = 300
-BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", "long", 100
+# With this many jobs already waiting, a new message gets no job of its own: one backlog job processes the
+# waiting messages, oldest first, in one process (the worker forks for every job, which costs more than
+# processing a message on a small machine), and a burst never meets Frappe's own limit of waiting jobs
+# (max_queued_jobs: 500, and 50 a site), past which it refuses them.
+BACKLOG_AT = 10
+BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", QUEUE, 100
 BACKLOG_SECONDS = 20 * 60
+BACKLOG_WANTED = "unioncase:inbox:backlog-wanted"
 DEDUP_KEY_MAX, SUMMARY_MAX = 140, 1000
 ADMIN_ROLES = ("System Manager", "Union Administrator")
 # What processes each kind of message: (channel, kind) -> function(inbound, payload) -> Outcome.
@@ -157,7 +160,12 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 	for a guest); here a refused job hands the message to the backlog job, and a message that got no job
 	at all (Redis unreachable) is queued again by `retry_due_messages` once it is STALE_AFTER old.
 	"""
+	from frappe.utils.background_jobs import get_queue
+
 	try:
+		if get_queue(QUEUE).count >= BACKLOG_AT:
+			enqueue_backlog()
+			return False
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_message",
 			queue=QUEUE,
@@ -177,6 +185,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 
 
 def enqueue_backlog():
+	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
+	# stored while the job is finishing (so not queued again) is seen by its next look
+	frappe.cache.set_value(BACKLOG_WANTED, 1)
 	try:
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_backlog",
@@ -200,12 +211,15 @@ def process_backlog() -> int:
 	"""The backlog job: process waiting messages, oldest first, until none waits; the number processed."""
 	started, done, stuck = now_datetime(), 0, set()
 	while now_datetime() - started < timedelta(seconds=BACKLOG_SECONDS):
+		frappe.cache.delete_value(BACKLOG_WANTED)
 		frappe.db.rollback()
 		filters = [["state", "=", RECEIVED]] + ([["name", "not in", list(stuck)]] if stuck else [])
 		waiting = frappe.get_all(
 			INBOUND, filters=filters, pluck="name", order_by="creation asc", limit=BACKLOG_BATCH
 		)
 		if not waiting:
+			if frappe.cache.get_value(BACKLOG_WANTED):
+				continue  # a message arrived while this run was looking: look again
 			return done
 		for message in waiting:
 			try:
