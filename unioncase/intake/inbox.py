@@ -154,6 +154,9 @@ def job_id(message: str) -> str:
 def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 	"""Queue a stored message's processing; False when it waits for the backlog job or the sweep instead.
 
+	A message `receive` stored just now (`new`) gets no job of its own once ten jobs wait (the backlog job
+	takes it); a retry always gets one while the queue takes it.
+
 	Never raises: the message is stored, and a queue that is full (a burst, the workers busy or down) or
 	unreachable must not turn its acceptance into an error. Frappe refuses a job past max_queued_jobs, in
 	the request (a web report was answered 403, nothing stored, until this: the refusal itself fails
@@ -163,7 +166,7 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 	from frappe.utils.background_jobs import get_queue
 
 	try:
-		if get_queue(QUEUE).count >= BACKLOG_AT:
+		if new and get_queue(QUEUE).count >= BACKLOG_AT:
 			enqueue_backlog()
 			return False
 		frappe.enqueue(
