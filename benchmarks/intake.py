@@ -47,8 +47,10 @@ TARGET_RATIO, TARGET_WEIGHT = 0.5, 15 * 1024
 def parse_args(argv=None):
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--url", required=True)
-	parser.add_argument("--clients", type=int, default=4)
-	parser.add_argument("--requests", type=int, default=50, help="per client, per phase")
+	parser.add_argument(
+		"--clients", type=int, default=8, help="more than the web tier's 5 workers: throughput, not latency"
+	)
+	parser.add_argument("--requests", type=int, default=30, help="per client, per phase")
 	parser.add_argument("--burst-factor", type=int, default=10)
 	parser.add_argument("--burst-seconds", type=float, default=1.0)
 	parser.add_argument("--drain-seconds", type=float, default=600)
