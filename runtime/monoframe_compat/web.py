@@ -1,11 +1,13 @@
 """The web request's own patches (applied after patches.py and desk.py; see README "What is patched").
 
-- `app.make_form_dict`: a whitelisted method that takes no arguments gets its JSON body unparsed, as
-  raw bytes (`frappe.request.get_data()`), so a webhook checks its signature on exactly what was sent:
+- `app.make_form_dict`: a whitelisted method that takes no arguments gets a JSON body that does not
+  parse (or is a bare scalar) as raw bytes (`frappe.request.get_data()`) instead of a 417, so a webhook
+  checks its signature on exactly what was sent:
   monoframe (like Frappe) parses a JSON body before any handler runs, and answers an invalid one (a
   truncated delivery, a forged body) with 417 "Invalid request body" and a JSON scalar with 417
-  "Invalid request arguments", before the handler can check who sent it. Parsing only ever serves a
-  method's arguments, so one without any has nothing to lose; every other method is parsed as before.
+  "Invalid request arguments", before the handler can check who sent it. A body that parses is parsed
+  as before for every method (some of Frappe's, `frappe.desk.reportview.get` for one, take no
+  arguments and read `form_dict`); every other method still gets the 417.
 - `reuse_database_connections` (called by wsgi.py, so only the web tier's gunicorn workers): each worker
   keeps its MariaDB connection from one request to the next, rolled back at the request's end, instead
   of opening one per request (a handshake and an authentication: a sixth of what a report posted to
@@ -46,11 +48,17 @@ def patch_app(app):
 		return takes_nothing[name]
 
 	def make_form_dict(request):
-		if request.is_json and raw_body_method(request):
+		try:
+			original(request)
+		except (monoframe.DataError, monoframe.ValidationError):
+			# a body that does not parse (or is a bare JSON scalar): a method without arguments (which some
+			# Frappe methods read from form_dict, so a body that parses is still parsed) gets it raw
+			if not (request.is_json and raw_body_method(request)):
+				raise
+			if getattr(monoframe.local, "message_log", None):
+				monoframe.local.message_log.pop()
 			monoframe.local.form_dict = monoframe._dict(request.args or {})
 			monoframe.local.form_dict.pop("_", None)
-			return
-		original(request)
 
 	app.make_form_dict = make_form_dict
 
