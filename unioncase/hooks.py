@@ -168,9 +168,6 @@ scheduler_events = {
 	},
 }
 
-# Intake (unioncase/intake): the workers' pages are rendered straight from their templates.
-page_renderer = ["unioncase.intake.pages.WorkerPage"]
-
 # Intake (unioncase/intake): the workers' pages in English keep their Indonesian templates.
 website_route_rules = [
 	{"from_route": "/report-problem", "to_route": "lapor"},
