@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from monoframe_compat.site import ensure_database_user, enter_site, read_env, web_command
 
 SITE_DIR = Path(__file__).resolve().parent / "sites" / "test"
@@ -59,6 +60,14 @@ def pytest_configure(config):
 			if getattr(error, "code", None):  # answered, even if with an HTTP error
 				break
 			time.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+def no_jobs_left_by_earlier_tests():
+	"""No worker serves the test site, so jobs pile up from test to test: each test starts on empty job
+	queues (a full queue refuses jobs, and the inbox hands a message to its backlog job, not a job of its
+	own, once ten jobs wait)."""
+	empty_job_queues()
 
 
 def empty_job_queues():

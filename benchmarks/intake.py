@@ -1,23 +1,34 @@
-"""How many reports /lapor accepts per second, whether a burst loses any, and what its first view weighs
-(see README.md).
+"""How many reports /lapor and signed WhatsApp webhook bodies the site accepts per second, whether a
+burst loses or duplicates any, how long a message waits for its case, and what the pages' first view
+weighs (see README.md).
 
 Run through `benchmarks/run` (UNIONCASE_BENCHMARKS=intake), inside the small benchmark site, against
-its gunicorn (the URL given). Each phase sends plain form posts as a phone's browser does (a form
-token fetched with the page, bound to the browser's cookie):
+its gunicorn (the URL given). /lapor's phases send plain form posts as a phone's browser does (a form
+token fetched with the page, bound to the browser's cookie); the webhook's are in whatsapp_webhook.py.
 - ping: the runtime's `/api/method/ping`, `--clients` concurrent clients, `--requests` each;
 - submit: the same clients each posting `--requests` reports (tokens fetched beforehand, so only the
   submissions are timed); accepted per second against ping's requests per second (target >= 0.5);
-- burst: 10x the measured rate for `--burst-seconds`, open loop (sent on schedule whatever the answers),
-  then the inbox worker drained; every accepted submission must be one Inbound Message, processed
-  into a Grievance (lost = 0);
+- webhook: the same for signed WhatsApp bodies (target >= 0.5);
+  these three run with no worker (the web tier alone, as ping); their messages are stored and counted,
+  then set aside (jobs dropped, marked Ignored) so the bursts start on an empty queue;
+- then the inbox's worker (`monoframe worker`) is started, and each burst sent at 10x its measured rate
+  for `--burst-seconds`, open loop (sent on schedule whatever the answers): every accepted report must
+  be one Inbound Message processed into a Grievance (lost = 0), every accepted wamid one message with
+  one conversation entry (lost = 0, duplicated = 0, a tenth delivered twice); the wait from a message
+  stored to its case existing (processed), p50 and p95, once the queue drained;
 - weight: the first view of /lapor and /kasus in bytes, with anything it loads (target < 15 KB).
 The per-address report limit (Intake Settings, reports_per_hour) is raised for the run, as an admin
-would for a test, and put back after; the app's limits are not changed.
+would for a test, and put back after; WhatsApp Settings get the run's App Secret and a stand-in Cloud
+API on loopback for the acknowledgements, and their other values back after.
 """
 
 import argparse
 import gzip
+import os
 import re
+import secrets
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import frappe
 import requests
+import whatsapp_webhook
 
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 CODE = re.compile(r'id="tracking-code">([0-9A-Z-]+)<')
@@ -35,10 +47,12 @@ TARGET_RATIO, TARGET_WEIGHT = 0.5, 15 * 1024
 def parse_args(argv=None):
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--url", required=True)
-	parser.add_argument("--clients", type=int, default=4)
-	parser.add_argument("--requests", type=int, default=50, help="per client, per phase")
+	parser.add_argument(
+		"--clients", type=int, default=8, help="more than the web tier's 5 workers: throughput, not latency"
+	)
+	parser.add_argument("--requests", type=int, default=30, help="per client, per phase")
 	parser.add_argument("--burst-factor", type=int, default=10)
-	parser.add_argument("--burst-seconds", type=float, default=2.0)
+	parser.add_argument("--burst-seconds", type=float, default=1.0)
 	parser.add_argument("--drain-seconds", type=float, default=600)
 	return parser.parse_known_args(argv)[0]  # the other benchmarks' options are shared by benchmarks/run
 
@@ -148,50 +162,78 @@ def burst(args, union: str, rate: float) -> tuple[float, list]:
 	return time.perf_counter() - started, results
 
 
-def persisted(codes: list[str]) -> tuple[int, int]:
-	"""(Inbound Messages, Grievances) stored for these tracking codes."""
+def web_outcome(codes: list[str]) -> dict:
+	"""What the inbox made of these accepted reports: stored, processed into a case, and the waits."""
 	from unioncase.intake import inbox, tracking
 
 	frappe.db.rollback()
 	hashes = [tracking.code_hash(tracking.normalise(code)) for code in codes]
-	messages = frappe.get_all(
-		inbox.INBOUND, filters={"tracking_code_hash": ["in", hashes]}, fields=["name", "grievance"], limit=0
-	)
-	cases = {m.grievance for m in messages if m.grievance}
-	existing = (
-		frappe.get_all("Grievance", filters={"name": ["in", list(cases)]}, pluck="name") if cases else []
-	)
-	return len(messages), len(existing)
+	rows = []
+	for start in range(0, len(hashes), 500):
+		rows += frappe.get_all(
+			inbox.INBOUND,
+			filters={"tracking_code_hash": ["in", hashes[start : start + 500]]},
+			fields=["name", "state", "grievance", "received_on", "processed_on"],
+			limit=0,
+		)
+	cases = {row.grievance for row in rows if row.grievance}
+	existing = set()
+	for chunk in [list(cases)[i : i + 500] for i in range(0, len(cases), 500)]:
+		existing |= set(frappe.get_all("Grievance", filters={"name": ["in", chunk]}, pluck="name"))
+	return {
+		"stored": len(rows),
+		"cases": len(existing),
+		"pending": sum(row.state in ("Received", "Failed") for row in rows),
+		"waits": sorted(
+			(row.processed_on - row.received_on).total_seconds()
+			for row in rows
+			if row.grievance and row.processed_on
+		),
+	}
 
 
-def drain(seconds: float) -> tuple[float, int]:
-	"""Work the inbox as its worker and its retry job would, until no web report waits; (seconds, retries).
-
-	The queue's jobs for these messages are the work done here, so they are dropped first: left queued
-	with no worker, they would make Frappe refuse the jobs processing enqueues (QueueOverloaded), which
-	the inbox records as a failure to retry."""
+def set_aside_throughput_messages():
+	"""The throughput phases' messages (stored and counted) are not processed: their jobs are dropped and
+	they are marked Ignored, so the bursts start on an empty queue and the backlog job never takes them."""
 	from frappe.utils.background_jobs import get_queue
 
-	from unioncase.intake import inbox
+	for queue in ("short", "default", "long"):
+		get_queue(queue).empty()
+	frappe.db.sql(
+		"update `tabInbound Message` set state = 'Ignored', state_reason = %s where state = 'Received'",
+		"benchmarks/intake.py: a throughput phase's message, stored and counted, not processed",
+	)
+	frappe.db.commit()
 
-	started, retries = time.perf_counter(), 0
+
+def start_worker() -> subprocess.Popen:
+	"""The inbox's worker as setup.sh starts it (`monoframe worker`, in the site folder), in a session."""
+	os.makedirs("../logs", exist_ok=True)
+	return subprocess.Popen(
+		[os.path.join(os.path.dirname(sys.executable), "monoframe"), "worker"],
+		stdout=open("../logs/bench-intake-worker.log", "w"),
+		stderr=subprocess.STDOUT,
+		start_new_session=True,
+	)
+
+
+def stop_worker(worker: subprocess.Popen):
+	try:
+		os.killpg(worker.pid, signal.SIGTERM)
+		worker.wait(timeout=60)
+	except (ProcessLookupError, subprocess.TimeoutExpired):
+		os.killpg(worker.pid, signal.SIGKILL)
+
+
+def wait_drained(pending, seconds: float) -> float:
+	"""Seconds until `pending()` (messages not yet processed) is 0, or `seconds` passed."""
+	started = time.perf_counter()
 	while time.perf_counter() - started < seconds:
 		frappe.db.rollback()
-		pending = frappe.get_all(
-			inbox.INBOUND,
-			filters={"channel": "Web", "state": ["in", ["Received", "Failed"]]},
-			fields=["name", "state"],
-			limit=200,
-		)
-		if not pending:
+		if not pending():
 			break
-		for queue in ("short", "default", "long"):
-			get_queue(queue).empty()
-		for message in pending:
-			retries += message.state == "Failed"
-			inbox.process_message(message.name)
-			frappe.db.commit()
-	return time.perf_counter() - started, retries
+		time.sleep(1)
+	return time.perf_counter() - started
 
 
 def weight(url: str, path: str) -> tuple[int, int, list[str]]:
@@ -219,45 +261,90 @@ def main(argv=None):
 	frappe.db.set_single_value("Intake Settings", "reports_per_hour", 1_000_000)
 	frappe.db.commit()
 	limits.reset()
+	provider = whatsapp_webhook.StandInProvider()
+	whatsapp_before = whatsapp_webhook.configure(frappe, union, provider.url)
+	run = secrets.token_hex(3)
 	wait_for(args.url)
+	worker = None
 	try:
 		ping = measure_ping(args)
 		print(f"ping {ping:.1f}/s", file=sys.stderr, flush=True)
 		rate, results = measure_submit(args, union)
 		print(f"submit {rate:.1f}/s", file=sys.stderr, flush=True)
 		accepted = [code for status, code in results if status == 200 and code]
+		hook_rate, hook_accepted = whatsapp_webhook.measure_rate(
+			args.url, args.clients, args.requests, run, closed_loop
+		)
+		print(f"webhook {hook_rate:.1f}/s", file=sys.stderr, flush=True)
+		rate_stored = web_outcome(accepted)["stored"]
+		hook_stored = whatsapp_webhook.outcome(frappe, hook_accepted)["stored"]
+		set_aside_throughput_messages()
+
+		worker = start_worker()
 		burst_rate = rate * args.burst_factor
 		took, burst_results = burst(args, union, burst_rate)
 		burst_accepted = [code for status, code in burst_results if status == 200 and code]
 		statuses = {}
 		for status, _code in burst_results:
 			statuses[status] = statuses.get(status, 0) + 1
-		drained, retries = drain(args.drain_seconds)
-		messages, cases = persisted(burst_accepted)
-		all_messages, all_cases = persisted(accepted + burst_accepted)
+		web_drained = wait_drained(lambda: web_outcome(burst_accepted)["pending"], args.drain_seconds)
+		web = web_outcome(burst_accepted)
+		print(f"web burst drained in {web_drained:.0f} s", file=sys.stderr, flush=True)
+
+		hook_burst_rate = hook_rate * args.burst_factor
+		hook_took, hook_statuses, hook_burst_accepted, repeats = whatsapp_webhook.burst(
+			args.url, hook_burst_rate, args.burst_seconds, run
+		)
+
+		def hook_pending():
+			found = whatsapp_webhook.outcome(frappe, hook_burst_accepted)
+			return found["pending"] + (len(hook_burst_accepted) - found["stored"])
+
+		hook_drained = wait_drained(hook_pending, args.drain_seconds)
+		hook = whatsapp_webhook.outcome(frappe, hook_burst_accepted)
 		weights = {path: weight(args.url, path) for path in ("/lapor", "/kasus")}
 	finally:
+		if worker:
+			stop_worker(worker)
+		provider.stop()
+		frappe.db.rollback()
+		whatsapp_webhook.restore(frappe, whatsapp_before)
 		frappe.db.set_single_value("Intake Settings", "reports_per_hour", before or 0)
 		frappe.db.commit()
 		limits.reset()
 
+	pct = whatsapp_webhook.percentile
 	print()
-	print(f"Intake (/lapor) over HTTP through gunicorn, {args.clients} clients x {args.requests} requests:")
+	print(f"Intake over HTTP through gunicorn, {args.clients} clients x {args.requests} requests a phase:")
 	print(f"  ping: {ping:.1f} requests/s")
 	ratio = rate / ping
 	print(
-		f"  submit: {rate:.1f} reports/s accepted ({len(accepted)}/{len(results)} answered 200 with a code);"
-		f" submit/ping {ratio:.2f} (target >= {TARGET_RATIO}) {'ok' if ratio >= TARGET_RATIO else 'BELOW'}"
+		f"  /lapor submit: {rate:.1f} reports/s accepted ({len(accepted)}/{len(results)} answered 200 with a code,"
+		f" {rate_stored} stored); submit/ping {ratio:.2f} (target >= {TARGET_RATIO}) {'ok' if ratio >= TARGET_RATIO else 'BELOW'}"
 	)
-	lost = len(burst_accepted) - min(messages, cases)
+	hook_ratio = hook_rate / ping
 	print(
-		f"  burst: {len(burst_results)} sent at {burst_rate:.0f}/s ({args.burst_factor}x) over {args.burst_seconds:.1f} s,"
-		f" answered in {took:.1f} s: {statuses}; accepted {len(burst_accepted)},"
-		f" Inbound Messages {messages}, Grievances {cases}; lost {lost} {'ok' if lost == 0 else 'LOST'}"
+		f"  WhatsApp webhook: {hook_rate:.1f} signed bodies/s accepted ({len(hook_accepted)}/{args.clients * args.requests}"
+		f" answered 200, {hook_stored} stored); webhook/ping {hook_ratio:.2f} (target >= {TARGET_RATIO})"
+		f" {'ok' if hook_ratio >= TARGET_RATIO else 'BELOW'}"
 	)
+	web_lost = len(burst_accepted) - min(web["stored"], web["cases"])
 	print(
-		f"  drained the inbox in {drained:.1f} s ({retries} retried after a failure); all phases: {len(accepted) + len(burst_accepted)} accepted,"
-		f" {all_messages} messages, {all_cases} cases"
+		f"  /lapor burst (worker running): {len(burst_results)} sent at {burst_rate:.0f}/s ({args.burst_factor}x) over"
+		f" {args.burst_seconds:.1f} s, answered in {took:.1f} s: {statuses}; accepted {len(burst_accepted)},"
+		f" Inbound Messages {web['stored']}, Grievances {web['cases']} after {web_drained:.0f} s;"
+		f" lost {web_lost} {'ok' if web_lost == 0 else 'LOST'}; stored to case p50 {pct(web['waits'], 0.5):.1f} s,"
+		f" p95 {pct(web['waits'], 0.95):.1f} s"
+	)
+	hook_bad = hook["lost"] + hook["duplicated"] + hook["unrecorded"]
+	print(
+		f"  WhatsApp burst (worker running): {sum(hook_statuses.values())} sent at {hook_burst_rate:.0f}/s"
+		f" ({args.burst_factor}x) over {args.burst_seconds:.1f} s ({repeats} delivered twice), answered in"
+		f" {hook_took:.1f} s: {hook_statuses}; accepted {len(hook_burst_accepted)} wamids, Inbound Messages"
+		f" {hook['stored']}, processed {hook['processed']}, with a case {hook['with_case']} ({hook['cases']} cases)"
+		f" after {hook_drained:.0f} s; lost {hook['lost']}, duplicated {hook['duplicated']},"
+		f" without a conversation entry {hook['unrecorded']} {'ok' if hook_bad == 0 else 'LOST'};"
+		f" stored to case p50 {pct(hook['waits'], 0.5):.1f} s, p95 {pct(hook['waits'], 0.95):.1f} s"
 	)
 	heavy = False
 	for path, (size, zipped, loaded) in weights.items():
@@ -267,7 +354,8 @@ def main(argv=None):
 			f" (target < {TARGET_WEIGHT:,}) {'ok' if size < TARGET_WEIGHT else 'HEAVY'}"
 		)
 	frappe.destroy()
-	return 1 if lost or all_messages != len(accepted) + len(burst_accepted) else 0
+	lost = web_lost or hook_bad or rate_stored != len(accepted) or hook_stored != len(hook_accepted)
+	return 1 if lost else 0
 
 
 if __name__ == "__main__":

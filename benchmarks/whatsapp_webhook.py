@@ -1,34 +1,48 @@
-"""Signed WhatsApp webhook POSTs accepted per second, against the runtime's no-op `ping`, over HTTP.
+"""Signed WhatsApp webhook POSTs: the bodies, the stand-in Cloud API, and the phases `intake.py` runs.
 
-Usage: python benchmarks/whatsapp_webhook.py --url http://127.0.0.1:8034 --app-secret SECRET
-(the App Secret set in the site's WhatsApp Settings). Sends --requests POSTs from --threads threads,
-each a signed text message with its own wamid (run id in the wamid: count what was stored with
-`select count(*) from `tabInbound Message` where dedup_key like 'whatsapp:wamid.BENCH<run>%'`), then
-as many `ping` calls the same way, and prints both rates and their ratio (target: at least 0.5).
+Run through `benchmarks/run` (UNIONCASE_BENCHMARKS=intake runs /lapor's phases and these in one run,
+see README.md). Every body is one text message, signed with the App Secret the run sets in WhatsApp
+Settings, from a number of its own (each opens a case), with a wamid carrying the run's id:
+- rate: `--clients` clients each posting `--requests` bodies, accepted (200) per second, against
+  ping's requests per second measured in the same run (target >= 0.5);
+- burst: 10x that rate for `--burst-seconds`, open loop, every tenth body delivered twice (as the
+  provider retries), with the inbox's worker running; after the queue drains, every accepted wamid must
+  be one Inbound Message, processed, with one entry in its case's conversation (lost = 0, duplicated =
+  0), and the time from acceptance (the message stored) to its case existing (processed) is given as
+  p50 and p95.
+The acknowledgements the cases send go to a stand-in Cloud API on loopback (answers 200 with an id).
 """
 
-import argparse
 import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
 PATH = "/api/method/unioncase.intake.whatsapp.webhook"
+SETTINGS = "WhatsApp Settings"
+APP_SECRET = "bench-app-secret-" + "b" * 24
 
 
 def body(run: str, position: int) -> bytes:
 	message = {
-		"from": f"6281234{position % 10000:04d}",
+		"from": f"62877{run_digits(run)}{position:05d}",
 		"id": f"wamid.BENCH{run}.{position}",
 		"timestamp": str(int(time.time())),
 		"type": "text",
 		"text": {"body": "Upah lembur belum dibayar (uji beban)."},
 	}
-	value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "bench"}, "messages": [message]}
+	value = {
+		"messaging_product": "whatsapp",
+		"metadata": {"phone_number_id": "bench"},
+		"contacts": [{"profile": {"name": "Pekerja"}, "wa_id": message["from"]}],
+		"messages": [message],
+	}
 	return json.dumps(
 		{
 			"object": "whatsapp_business_account",
@@ -37,47 +51,157 @@ def body(run: str, position: int) -> bytes:
 	).encode()
 
 
-def rate(send, count: int, threads: int) -> tuple[float, dict]:
-	statuses = {}
-	started = time.perf_counter()
-	with ThreadPoolExecutor(threads) as pool:
-		for status in pool.map(send, range(count)):
-			statuses[status] = statuses.get(status, 0) + 1
-	return count / (time.perf_counter() - started), statuses
+def run_digits(run: str) -> str:
+	return str(int(run, 16) % 1000).zfill(3)
 
 
-def main():
-	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-	parser.add_argument("--url", required=True)
-	parser.add_argument("--app-secret", required=True)
-	parser.add_argument("--requests", type=int, default=300)
-	parser.add_argument("--threads", type=int, default=4)
-	args = parser.parse_args()
-	run = secrets.token_hex(3)
-	sessions = {}
+def signed_headers(data: bytes, secret: str = APP_SECRET) -> dict:
+	signature = "sha256=" + hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+	return {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
 
-	def session():
-		import threading
 
-		return sessions.setdefault(threading.get_ident(), requests.Session())
+class StandInProvider:
+	"""The Cloud API's messages endpoint on loopback: every send answered 200 with a new wamid."""
 
-	def webhook(position: int) -> int:
-		data = body(run, position)
-		signature = "sha256=" + hmac.new(args.app_secret.encode(), data, hashlib.sha256).hexdigest()
-		headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
-		return session().post(f"{args.url}{PATH}", data=data, headers=headers, timeout=60).status_code
+	def __init__(self):
+		class Handler(BaseHTTPRequestHandler):
+			def log_message(self, *args):
+				pass
 
-	def ping(_position: int) -> int:
-		return session().get(f"{args.url}/api/method/ping", timeout=60).status_code
+			def do_POST(self):
+				self.rfile.read(int(self.headers.get("Content-Length") or 0))
+				data = json.dumps({"messages": [{"id": "wamid.OUT" + secrets.token_hex(8)}]}).encode()
+				self.send_response(200)
+				self.send_header("Content-Type", "application/json")
+				self.send_header("Content-Length", str(len(data)))
+				self.end_headers()
+				self.wfile.write(data)
 
-	rate(ping, 20, args.threads)  # warm up
-	ping_rate, ping_statuses = rate(ping, args.requests, args.threads)
-	webhook_rate, webhook_statuses = rate(webhook, args.requests, args.threads)
-	print(
-		f"run {run}: ping {ping_rate:.1f}/s {ping_statuses}; signed webhook {webhook_rate:.1f}/s {webhook_statuses}"
+		self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+		threading.Thread(target=self.server.serve_forever, daemon=True).start()
+		self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v20.0"
+
+	def stop(self):
+		self.server.shutdown()
+		self.server.server_close()
+
+
+def configure(frappe, union: str, graph_url: str) -> dict:
+	"""Enable the channel for the run (the site's values come back with `restore`)."""
+	doc = frappe.get_single(SETTINGS)
+	before = {field: doc.get(field) for field in ("enabled", "phone_number_id", "graph_url", "default_union")}
+	doc.update(
+		{
+			"enabled": 1,
+			"phone_number_id": "bench",
+			"graph_url": graph_url,
+			"default_union": union,
+			"app_secret": APP_SECRET,
+			"access_token": "bench-token",
+		}
 	)
-	print(f"webhook/ping = {webhook_rate / ping_rate:.2f} (target >= 0.5)")
+	doc.save(ignore_permissions=True)
+	frappe.db.commit()
+	return before
 
 
-if __name__ == "__main__":
-	main()
+def restore(frappe, before: dict):
+	doc = frappe.get_single(SETTINGS)
+	doc.update(before)
+	doc.save(ignore_permissions=True)
+	frappe.db.commit()
+
+
+class Sender:
+	def __init__(self, url: str):
+		self.url, self.sessions = url, {}
+
+	def post(self, data: bytes) -> int:
+		http = self.sessions.setdefault(threading.get_ident(), requests.Session())
+		return http.post(
+			f"{self.url}{PATH}", data=data, headers=signed_headers(data), timeout=300
+		).status_code
+
+
+def measure_rate(url: str, clients: int, per_client: int, run: str, closed_loop) -> tuple[float, list]:
+	sender, accepted = Sender(url), []
+
+	def work(client, i):
+		position = client * 10_000 + i
+		if sender.post(body(run, position)) == 200:
+			accepted.append(f"wamid.BENCH{run}.{position}")
+
+	return closed_loop(clients, per_client, work), accepted
+
+
+def burst(url: str, rate: float, seconds: float, run: str) -> tuple[float, dict, list, int]:
+	"""Open loop at `rate` per second; every tenth body sent twice. (seconds, statuses, accepted, repeats)."""
+	total = max(1, int(rate * seconds))
+	sender, statuses, accepted, lock = Sender(url), {}, [], threading.Lock()
+	plan = [900_000 + i for i in range(total)]
+	plan += [plan[i] for i in range(0, total, 10)]  # the provider delivers these again, later in the burst
+	interval = seconds / len(plan)
+
+	def send(slot):
+		position = plan[slot]
+		time.sleep(max(0.0, started + slot * interval - time.perf_counter()))
+		try:
+			status = sender.post(body(run, position))
+		except requests.RequestException as error:
+			status = f"error: {type(error).__name__}"
+		with lock:
+			statuses[status] = statuses.get(status, 0) + 1
+			if status == 200:
+				accepted.append(f"wamid.BENCH{run}.{position}")
+
+	started = time.perf_counter()
+	with ThreadPoolExecutor(max_workers=min(len(plan), 256)) as pool:
+		list(pool.map(send, range(len(plan))))
+	return time.perf_counter() - started, statuses, sorted(set(accepted)), len(plan) - total
+
+
+def outcome(frappe, wamids: list[str]) -> dict:
+	"""What the inbox made of these accepted wamids, once drained."""
+	frappe.db.rollback()
+	keys = [f"whatsapp:{wamid}" for wamid in wamids]
+	rows = []
+	for start in range(0, len(keys), 500):
+		rows += frappe.get_all(
+			"Inbound Message",
+			filters={"dedup_key": ["in", keys[start : start + 500]]},
+			fields=["name", "dedup_key", "state", "grievance", "received_on", "processed_on"],
+			limit=0,
+		)
+	names = [row.name for row in rows]
+	entries = {}
+	for start in range(0, len(names), 500):
+		for entry in frappe.get_all(
+			"Case Message",
+			filters={"inbound_message": ["in", names[start : start + 500]], "direction": "From Worker"},
+			pluck="inbound_message",
+			limit=0,
+		):
+			entries[entry] = entries.get(entry, 0) + 1
+	waits = sorted(
+		(row.processed_on - row.received_on).total_seconds()
+		for row in rows
+		if row.state == "Processed" and row.grievance and row.processed_on
+	)
+	stored = {row.dedup_key for row in rows}
+	return {
+		"stored": len(rows),
+		"processed": sum(row.state == "Processed" for row in rows),
+		"with_case": sum(bool(row.grievance) for row in rows),
+		"cases": len({row.grievance for row in rows if row.grievance}),
+		"lost": sum(key not in stored for key in keys) + sum(row.state != "Processed" for row in rows),
+		"duplicated": len(rows) - len(stored) + sum(count - 1 for count in entries.values() if count > 1),
+		"unrecorded": sum(1 for row in rows if row.state == "Processed" and not entries.get(row.name)),
+		"waits": waits,
+		"pending": sum(row.state in ("Received", "Failed") for row in rows),
+	}
+
+
+def percentile(values: list[float], share: float) -> float:
+	if not values:
+		return float("nan")
+	return values[min(len(values) - 1, round(share * (len(values) - 1)))]

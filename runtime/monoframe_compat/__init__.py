@@ -16,7 +16,7 @@ import importlib.machinery
 import importlib.util
 import sys
 
-from monoframe_compat import desk, patches
+from monoframe_compat import desk, patches, web
 
 ALIAS = "frappe"
 TARGET = "monoframe"
@@ -82,8 +82,10 @@ class CompatFinder(importlib.abc.MetaPathFinder):
 
 
 def _module_patch(fullname):
-	"""patches.py's patch of a module, then desk.py's (the Desk's patches live apart)."""
-	found = [table[fullname] for table in (patches.MODULE_PATCHES, desk.MODULE_PATCHES) if fullname in table]
+	"""patches.py's patch of a module, then desk.py's, then web.py's (the Desk's and the web request's
+	patches live apart)."""
+	tables = (patches.MODULE_PATCHES, desk.MODULE_PATCHES, web.MODULE_PATCHES)
+	found = [table[fullname] for table in tables if fullname in table]
 	if len(found) < 2:
 		return found[0] if found else None
 

@@ -9,6 +9,11 @@ import os
 from frappe.app import application as frappe_application
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 
+from monoframe_compat.web import reuse_database_connections
+
+# The web tier's workers keep their database connection between requests (see web.py).
+reuse_database_connections()
+
 # gunicorn starts in the site folder (--chdir), as `monoframe start` does.
 application = SharedDataMiddleware(
 	frappe_application,

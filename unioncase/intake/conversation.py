@@ -7,11 +7,13 @@ Frappe's Communication is not used for these messages: it keeps the worker's add
 recipients, readable by everyone who reads the case, which a pseudonymous worker must not have.
 """
 
+from contextlib import nullcontext
+
 import frappe
 from frappe import _
 from frappe.utils import add_to_date, escape_html, get_url, now_datetime
 
-from unioncase.intake import handle
+from unioncase.intake import handle, language
 
 CASE_MESSAGE = "Case Message"
 GRIEVANCE = "Grievance"
@@ -207,18 +209,20 @@ def send_email(doc):
 	if not address:
 		raise ValueError("the contact handle has no address")
 	link = get_url(TRACKING_PATH)
+	spoken = language.of_case(doc.grievance)
+	with language.speaking(spoken) if spoken else nullcontext():
+		# in the language the worker reported in (the web page's switch), else the site's
+		subject = _("A message from your union about your report")
+		footer = _("Read your case and answer on {0} with your tracking code.").format(
+			f'<a href="{link}?lang={spoken}">{link}</a>' if spoken else f'<a href="{link}">{link}</a>'
+		)
 	frappe.sendmail(
 		recipients=[address],
 		sender=email.sender_of(email.reply_account(doc.grievance)),
 		message_id=email.new_message_id(),
 		add_unsubscribe_link=0,
-		subject=_("A message from your union about your report"),
-		message="<p>{}</p><p>{}</p>".format(
-			escape_html(doc.content).replace("\n", "<br>"),
-			_("Read your case and answer on {0} with your tracking code.").format(
-				f'<a href="{link}">{link}</a>'
-			),
-		),
+		subject=subject,
+		message="<p>{}</p><p>{}</p>".format(escape_html(doc.content).replace("\n", "<br>"), footer),
 		reference_doctype=CASE_MESSAGE,
 		reference_name=doc.name,
 	)

@@ -373,13 +373,19 @@ def new_message_id() -> str:
 
 
 def reply_account(grievance: str) -> str | None:
-	"""The mailbox the worker last wrote to: replies go out through it, so answers come back there."""
-	return frappe.db.get_value(
+	"""The mailbox the worker last wrote to: replies go out through it, so answers come back there. A case
+	that came another way (the web page, with an email address) is answered from its union's mailbox
+	(Intake Settings > Mailboxes), else from the site's default outgoing account."""
+	last = frappe.db.get_value(
 		inbox.INBOUND,
 		{"grievance": grievance, "channel": CHANNEL, "email_account": ["is", "set"]},
 		"email_account",
 		order_by="creation desc",
 	)
+	if last:
+		return last
+	union = frappe.db.get_value("Grievance", grievance, "owning_union")
+	return frappe.db.get_value("Intake Mailbox", {"parent": SETTINGS, "union": union}, "email_account")
 
 
 def content_for_merge(payload: dict, keep_attachments: bool) -> tuple[str, list[bytes]]:

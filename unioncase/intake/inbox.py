@@ -6,6 +6,7 @@ anything; the message is committed at once, so nothing is lost if processing fai
 backoff (`retry_due_messages`, every few minutes); an admin can retry at once (`retry`).
 """
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -29,6 +30,15 @@ QUEUE = "short"
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 # A message still Received after this long lost its job (a worker or Redis restart): queue it again.
 STALE_AFTER = timedelta(minutes=10)
+# With this many jobs already waiting, a new message gets no job of its own: one backlog job processes the
+# waiting messages, oldest first, in one process (the worker forks for every job, which costs more than
+# processing a message on a small machine), and a burst never meets Frappe's own limit of waiting jobs
+# (max_queued_jobs: 500, and 50 a site), past which it refuses them.
+BACKLOG_AT = 10
+BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", QUEUE, 100
+BACKLOG_SECONDS = 20 * 60
+BACKLOG_WANTED = "unioncase:inbox:backlog-wanted"
+DEDUP_KEY_MAX, SUMMARY_MAX = 140, 1000
 ADMIN_ROLES = ("System Manager", "Union Administrator")
 # What processes each kind of message: (channel, kind) -> function(inbound, payload) -> Outcome.
 PROCESSORS = {
@@ -81,56 +91,151 @@ def receive(
 	summary: str = "",
 	tracking_code_hash: str | None = None,
 	after_insert=None,
+	looked_up: bool = False,
 ) -> tuple[str, bool]:
 	"""Store a message as it arrived and queue its processing; (name, False) if it was stored before.
 
 	`after_insert(name)` stores what belongs with it (attachments) in the same transaction. Commits: the
-	message must survive whatever the request does next.
+	message must survive whatever the request does next. Its job is queued after the commit, and a full
+	or unreachable queue never refuses it (see `enqueue`). `looked_up`: the caller found no message with
+	this key a moment ago (a concurrent duplicate is still caught by the key's unique index).
 	"""
-	dedup_key = f"{channel.lower()}:{delivery_key}"
-	if existing := frappe.db.get_value(INBOUND, {"dedup_key": dedup_key}):
+	dedup_key = delivery_key_of(channel, delivery_key)
+	if not looked_up and (existing := stored_as(dedup_key)):
 		return existing, False
+	# The row is written as it is (db_insert: no controller or hook runs on Inbound Message, every value
+	# is the inbox's own and fits its column), which is most of what the request costs otherwise.
 	doc = frappe.get_doc(
 		{
 			"doctype": INBOUND,
+			"name": frappe.generate_hash(length=10),
 			"channel": channel,
 			"kind": kind,
 			"state": RECEIVED,
 			"dedup_key": dedup_key,
 			"union": union,
 			"received_on": now_datetime(),
-			"summary": summary,
+			"summary": (summary or "")[:SUMMARY_MAX],
 			"payload": encrypt(json.dumps(payload, ensure_ascii=False)),
 			"tracking_code_hash": tracking_code_hash,
 		}
 	)
 	frappe.db.savepoint("inbound_message")
 	try:
-		doc.insert(ignore_permissions=True)
+		doc.db_insert()
 	except (frappe.DuplicateEntryError, frappe.UniqueValidationError):
 		# the same delivery, stored by a concurrent request a moment ago
 		frappe.db.rollback(save_point="inbound_message")
-		return frappe.db.get_value(INBOUND, {"dedup_key": dedup_key}), False
+		drop_last_message()
+		return stored_as(dedup_key), False
 	if after_insert:
 		after_insert(doc.name)
-	enqueue(doc.name)
 	frappe.db.commit()
+	enqueue(doc.name, after_commit=False, new=True)
 	return doc.name, True
+
+
+def delivery_key_of(channel: str, delivery_key: str) -> str:
+	"""The stored unique key: channel and delivery key, hashed when longer than its column."""
+	key = f"{channel.lower()}:{delivery_key}"
+	if len(key) > DEDUP_KEY_MAX:
+		key = f"{channel.lower()}:sha256:{hashlib.sha256(delivery_key.encode()).hexdigest()}"
+	return key
+
+
+def stored_as(dedup_key: str) -> str | None:
+	"""The message stored with this unique key, if any."""
+	row = frappe.db.sql(f"select name from `tab{INBOUND}` where dedup_key = %s", dedup_key)
+	return row[0][0] if row else None
 
 
 def job_id(message: str) -> str:
 	return f"inbound-message::{message}"
 
 
-def enqueue(message: str):
-	frappe.enqueue(
-		"unioncase.intake.inbox.process_message",
-		queue=QUEUE,
-		message=message,
-		job_id=job_id(message),
-		deduplicate=True,
-		enqueue_after_commit=True,
-	)
+def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
+	"""Queue a stored message's processing; False when it waits for the backlog job or the sweep instead.
+
+	A message `receive` stored just now (`new`) gets no job of its own once ten jobs wait (the backlog job
+	takes it); a retry always gets one while the queue takes it.
+
+	Never raises: the message is stored, and a queue that is full (a burst, the workers busy or down) or
+	unreachable must not turn its acceptance into an error. Frappe refuses a job past max_queued_jobs, in
+	the request (a web report was answered 403, nothing stored, until this: the refusal itself fails
+	for a guest); here a refused job hands the message to the backlog job, and a message that got no job
+	at all (Redis unreachable) is queued again by `retry_due_messages` once it is STALE_AFTER old.
+	"""
+	from frappe.utils.background_jobs import get_queue
+
+	try:
+		if new and get_queue(QUEUE).count >= BACKLOG_AT:
+			enqueue_backlog()
+			return False
+		frappe.enqueue(
+			"unioncase.intake.inbox.process_message",
+			queue=QUEUE,
+			message=message,
+			job_id=job_id(message),
+			deduplicate=not new,  # a message stored just now has no job yet
+			enqueue_after_commit=after_commit,
+		)
+		return True
+	except Exception:
+		drop_last_message()
+		frappe.logger("unioncase.intake").warning(
+			"inbound message %s: no job of its own, left to the backlog job", message, exc_info=True
+		)
+		enqueue_backlog()
+		return False
+
+
+def enqueue_backlog():
+	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
+	# stored while the job is finishing (so not queued again) is seen by its next look
+	frappe.cache.set_value(BACKLOG_WANTED, 1)
+	try:
+		frappe.enqueue(
+			"unioncase.intake.inbox.process_backlog",
+			queue=BACKLOG_QUEUE,
+			job_id=BACKLOG_JOB,
+			deduplicate=True,
+			timeout=BACKLOG_SECONDS + 5 * 60,
+		)
+	except Exception:
+		drop_last_message()
+		frappe.logger("unioncase.intake").warning("inbox backlog job not queued", exc_info=True)
+
+
+def drop_last_message():
+	"""Drop the message Frappe's throw left for the user: a refusal handled here is not the request's outcome."""
+	if getattr(frappe.local, "message_log", None):
+		frappe.local.message_log.pop()
+
+
+def process_backlog() -> int:
+	"""The backlog job: process waiting messages, oldest first, until none waits; the number processed."""
+	started, done, stuck = now_datetime(), 0, set()
+	while now_datetime() - started < timedelta(seconds=BACKLOG_SECONDS):
+		frappe.cache.delete_value(BACKLOG_WANTED)
+		frappe.db.rollback()
+		filters = [["state", "=", RECEIVED]] + ([["name", "not in", list(stuck)]] if stuck else [])
+		waiting = frappe.get_all(
+			INBOUND, filters=filters, pluck="name", order_by="creation asc", limit=BACKLOG_BATCH
+		)
+		if not waiting:
+			if frappe.cache.get_value(BACKLOG_WANTED):
+				continue  # a message arrived while this run was looking: look again
+			return done
+		for message in waiting:
+			try:
+				process_message(message)
+				done += 1
+			except Exception:
+				# e.g. a lock wait: left Received, for its own job or the sweep
+				frappe.db.rollback()
+				stuck.add(message)
+	enqueue_backlog()  # more than one run's worth: the next run carries on
+	return done
 
 
 def payload_of(doc) -> dict:

@@ -19,10 +19,10 @@ from frappe import _
 from frappe.utils import cint, escape_html, get_url, strip_html
 from frappe.utils.password import get_encryption_key
 
-from unioncase.intake import conversation, files, handle, inbox, limits, matching, tracking
+from unioncase.intake import conversation, files, handle, inbox, language, limits, matching, tracking
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
-from unioncase.privacy.consent import current_consent_text, record_consent
+from unioncase.privacy.consent import current_consent, record_consent
 
 REPORT_PATH, TRACK_PATH = "/lapor", "/kasus"
 ENGLISH_PATHS = ("/report-problem", "/track-case")
@@ -49,7 +49,8 @@ class Refused(Exception):
 
 
 def settings() -> dict:
-	values = frappe.db.get_singles_dict(SETTINGS)
+	# one plain query: asked on every view and submission of both pages
+	values = dict(frappe.db.sql("select field, value from `tabSingles` where doctype = %s", SETTINGS))
 	return frappe._dict(
 		default_union=values.get("default_union"),
 		max_file_bytes=(cint(values.get("max_file_mb")) or 5) * 1024 * 1024,
@@ -157,8 +158,7 @@ def report_context(context):
 		if key in ("workplace", "description", "anonymity", "name", "contact", "consent", "union")
 	}
 	context.typed.setdefault("anonymity", ANONYMOUS)
-	union = form.get("serikat") or form.get("union")
-	context.typed["union"] = union if isinstance(union, str) and frappe.db.exists("Union", union) else ""
+	context.typed["union"] = known_union(form.get("serikat") or form.get("union")) or ""
 	context.consent = consent_text(context.lang)
 	context.consent_plain = strip_html(context.consent.text or "") if context.consent else ""
 	context.request_path = frappe.request.path
@@ -167,7 +167,9 @@ def report_context(context):
 	context.code = None
 	if frappe.request.method == "POST":
 		try:
-			context.code, context.duplicate = submit_report(form, browser, context.consent, context.limits)
+			context.code, context.duplicate = submit_report(
+				form, browser, context.consent, context.limits, context.typed["union"] or None
+			)
 			context.code_display = tracking.display(context.code)
 			context.track_link = get_url(
 				f"{TRACK_PATH}?kode={tracking.display(context.code)}&lang={context.lang}"
@@ -186,11 +188,16 @@ def report_context(context):
 
 
 def consent_text(lang: str):
-	name = current_consent_text(lang) or current_consent_text("id")
-	return frappe.db.get_value("Consent Text", name, ["name", "text"], as_dict=True) if name else None
+	return current_consent(lang) or (current_consent("id") if lang != "id" else None)
 
 
-def submit_report(form, browser: str, consent, limit) -> tuple[str, bool]:
+def known_union(union) -> str | None:
+	if not isinstance(union, str) or not union:
+		return None
+	return union if frappe.db.sql("select name from `tabUnion` where name = %s", union) else None
+
+
+def submit_report(form, browser: str, consent, limit, union: str | None = None) -> tuple[str, bool]:
 	"""Check and store one report; (tracking code, whether it had been stored already)."""
 	if too_large(limit.max_files * limit.max_file_bytes + 1024 * 1024):
 		raise Refused({"form": _("What you sent is too large. Send fewer or smaller files.")}, 413)
@@ -208,7 +215,7 @@ def submit_report(form, browser: str, consent, limit) -> tuple[str, bool]:
 		raise Refused(errors)
 	delivery_key = hashlib.sha256(f"report:{nonce}".encode()).hexdigest()
 	code = tracking.code_from_secret(signing_key(), nonce)
-	if frappe.db.exists(inbox.INBOUND, {"dedup_key": f"web:{delivery_key}"}):
+	if inbox.stored_as(inbox.delivery_key_of("Web", delivery_key)):
 		return code, True
 	if not limits.allow("report-ip", request_ip(), limit.reports_per_hour, 60 * 60):
 		raise Refused(
@@ -218,19 +225,15 @@ def submit_report(form, browser: str, consent, limit) -> tuple[str, bool]:
 		"Web",
 		delivery_key,
 		report,
-		union=form_union(form),
+		union=union,
 		summary=_("Report from the web page: {0} characters, {1} files").format(
 			len(report["description"]), len(uploads)
 		),
 		tracking_code_hash=tracking.code_hash(code),
 		after_insert=lambda message: save_uploads(uploads, message),
+		looked_up=True,
 	)
 	return code, not created
-
-
-def form_union(form) -> str | None:
-	union = form.get("union")
-	return union if isinstance(union, str) and union and frappe.db.exists("Union", union) else None
 
 
 def parse_report(form, consent) -> tuple[dict, dict]:
@@ -362,10 +365,39 @@ def process_report(inbound, payload: dict) -> Outcome:
 			case.reporter_phone = payload["contact"]
 	record_consent(case, payload["consent_version"], given_on=inbound.received_on)
 	case.insert(ignore_permissions=True)
-	handle.create(case.name, inbound.tracking_code_hash, payload["contact"], payload["contact_kind"])
+	contact = handle.create(
+		case.name, inbound.tracking_code_hash, payload["contact"], payload["contact_kind"]
+	)
+	if frappe.get_meta(handle.HANDLE).has_field("language"):
+		frappe.db.set_value(handle.HANDLE, contact, "language", payload.get("language"))
 	conversation.record_inbound(case.name, "Web", payload["description"], inbound.name)
 	files.move(inbox.INBOUND, inbound.name, "Grievance", case.name)
+	if payload["contact_kind"] == handle.EMAIL:
+		acknowledge_by_email(case.name, contact, payload.get("language"))
 	return Outcome(inbox.PROCESSED, grievance=case.name)
+
+
+def acknowledge_by_email(grievance: str, contact: str, spoken: str | None):
+	"""A worker who left an email address hears back there, in the language they reported in: queued on
+	the case's conversation and delivered (with retries) by its job. The tracking code is not in it: the
+	page showed it once, and only its hash is kept."""
+	with language.speaking(spoken):
+		content = _(
+			"Your union received your report. Follow it on the tracking page with the tracking code the "
+			"page showed you when you sent it; the union's answers will also come to this address."
+		)
+	doc = frappe.get_doc(
+		{
+			"doctype": conversation.CASE_MESSAGE,
+			"grievance": grievance,
+			"direction": conversation.TO_WORKER,
+			"channel": conversation.EMAIL,
+			"content": content,
+			"contact_handle": contact,
+			"delivery_status": conversation.QUEUED,
+		}
+	).insert(ignore_permissions=True)
+	conversation.enqueue_delivery(doc.name)
 
 
 def subject_of(description: str) -> str:

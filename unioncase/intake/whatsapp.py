@@ -26,7 +26,7 @@ import requests
 import requests.adapters
 from frappe import _
 from frappe.utils import get_datetime, get_url, now_datetime
-from frappe.utils.password import get_decrypted_password, get_encryption_key
+from frappe.utils.password import decrypt, get_encryption_key
 from werkzeug.wrappers import Response
 
 from unioncase.intake import conversation, files, handle, inbox, tracking
@@ -48,11 +48,14 @@ CLOSED_STATES = ("Resolved", "Closed", "Rejected")
 STATUS_RANK = {"Queued": 0, "Failed": 0, "Sent": 1, "Delivered": 2, "Read": 3}
 STATUSES = {"sent": "Sent", "delivered": "Delivered", "read": "Read", "failed": "Failed"}
 REJECTED_COUNTER = "unioncase:whatsapp:rejected"
+# Password fields as stored (encrypted) -> decrypted, in this process: the App Secret is read on every POST.
+DECRYPTED: dict[str, str] = {}
 WORKER_LANGUAGE = "id"
 
 
 def settings() -> frappe._dict:
-	values = frappe.db.get_singles_dict(SETTINGS)
+	# one plain query: read on every webhook POST
+	values = dict(frappe.db.sql("select field, value from `tabSingles` where doctype = %s", SETTINGS))
 	return frappe._dict(
 		enabled=bool(int(values.get("enabled") or 0)),
 		phone_number_id=values.get("phone_number_id"),
@@ -64,7 +67,18 @@ def settings() -> frappe._dict:
 
 
 def secret(field: str) -> str | None:
-	return get_decrypted_password(SETTINGS, SETTINGS, field, raise_exception=False)
+	"""A Password field of WhatsApp Settings, decrypted (each stored value decrypted once per process)."""
+	row = frappe.db.sql(
+		"select `password` from `__Auth` where doctype = %s and name = %s and fieldname = %s and encrypted = 1",
+		(SETTINGS, SETTINGS, field),
+	)
+	if not row or not row[0][0]:
+		return None
+	if row[0][0] not in DECRYPTED:
+		if len(DECRYPTED) > 16:
+			DECRYPTED.clear()
+		DECRYPTED[row[0][0]] = decrypt(row[0][0])
+	return DECRYPTED[row[0][0]]
 
 
 # --- the webhook --------------------------------------------------------------------------------
@@ -139,16 +153,19 @@ def notification() -> Response:
 	if not signature_valid(raw, header, app_secret):
 		count_rejection("bad signature")
 		return answer(403, _("The X-Hub-Signature-256 signature does not match the body."))
-	store(raw)
+	try:
+		body = json.loads(raw)
+	except (ValueError, RecursionError):
+		# signed, so from the provider, but not whole (truncated) or not JSON: nothing in it can be read or
+		# kept usefully; a 4xx makes the provider deliver it again, whole
+		count_rejection("signed, not JSON")
+		return answer(400, _("The body is not valid JSON; nothing was stored. Send it again, whole."))
+	store(raw, body)
 	return answer(200)
 
 
-def store(raw: bytes) -> list[str]:
-	"""Store a signed body in the inbox: each message and status once, anything else as received."""
-	try:
-		body = json.loads(raw)
-	except ValueError:
-		body = None
+def store(raw: bytes, body) -> list[str]:
+	"""Store a signed JSON body in the inbox: each message and status once, anything else as received."""
 	items = (
 		list(split(body))
 		if isinstance(body, dict) and body.get("object") == "whatsapp_business_account"
@@ -170,20 +187,20 @@ def store(raw: bytes) -> list[str]:
 
 def split(body: dict):
 	"""(delivery key, inbox kind, payload, summary) for each message and status in a notification."""
-	for entry in body.get("entry") or []:
+	for entry in listed(body.get("entry")):
 		if not isinstance(entry, dict):
 			continue
-		for change in entry.get("changes") or []:
+		for change in listed(entry.get("changes")):
 			value = change.get("value") if isinstance(change, dict) else None
 			if not isinstance(value, dict):
 				continue
 			contacts = {
-				contact.get("wa_id"): contact
-				for contact in value.get("contacts") or []
-				if isinstance(contact, dict)
+				contact["wa_id"]: contact
+				for contact in listed(value.get("contacts"))
+				if isinstance(contact, dict) and isinstance(contact.get("wa_id"), str)
 			}
 			metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-			for message in value.get("messages") or []:
+			for message in listed(value.get("messages")):
 				if not isinstance(message, dict) or not isinstance(message.get("id"), str):
 					continue
 				yield (
@@ -191,13 +208,15 @@ def split(body: dict):
 					"New Report",
 					{
 						"message": message,
-						"contact": contacts.get(message.get("from")),
+						"contact": contacts.get(message.get("from"))
+						if isinstance(message.get("from"), str)
+						else None,
 						"metadata": metadata,
 						"field": change.get("field"),
 					},
 					_("WhatsApp message ({0})").format(str(message.get("type"))[:40]),
 				)
-			for status in value.get("statuses") or []:
+			for status in listed(value.get("statuses")):
 				if not isinstance(status, dict) or not isinstance(status.get("id"), str):
 					continue
 				yield (
@@ -206,6 +225,11 @@ def split(body: dict):
 					{"status": status},
 					_("WhatsApp delivery status ({0})").format(str(status.get("status"))[:40]),
 				)
+
+
+def listed(value) -> list:
+	"""A list the body should hold there; anything else (a number, text, an object) holds nothing."""
+	return value if isinstance(value, list) else []
 
 
 # --- processing (the inbox's job) ---------------------------------------------------------------

@@ -41,12 +41,20 @@ def validate_consent_text(doc):
 
 def current_consent_text(language: str = "id") -> str | None:
 	"""The version in force today for `language`: the one with the latest effective date."""
-	return frappe.db.get_value(
-		CONSENT_TEXT,
-		{"language": language, "effective_from": ["<=", today()]},
-		"name",
-		order_by="effective_from desc, creation desc",
+	consent = current_consent(language)
+	return consent.name if consent else None
+
+
+def current_consent(language: str = "id") -> frappe._dict | None:
+	"""The version in force today for `language`, with its text (one query: the reporting page asks it on
+	every view and every submission)."""
+	rows = frappe.db.sql(
+		f"""select name, text from `tab{CONSENT_TEXT}` where language = %s and effective_from <= %s
+		order by effective_from desc, creation desc limit 1""",
+		(language, today()),
+		as_dict=True,
 	)
+	return rows[0] if rows else None
 
 
 def record_consent(doc, text_version: str, given_on=None):
