@@ -218,6 +218,8 @@ def execute(filters=None):
 	if grouped is not None:
 		data, overall = rows_from_summary(grouped)
 		if all(row is not None for _key, row in data):
+			# in the order pandas' groupby gives the per-case path (sorted keys), then by cases
+			data.sort(key=lambda item: str(item[0]))
 			return present(group, [{group: key, **row} for key, row in data], overall)
 	frame = case_durations(query, group)
 	if frame.empty:

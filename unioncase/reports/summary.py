@@ -145,7 +145,7 @@ def rebuild(progress: bool = False):
 	"""Fill the table from every case (after a bulk load, a restore, or the patch)."""
 	ensure_table()
 	started = time.perf_counter()
-	frappe.db.sql(f"truncate `{TABLE}`")
+	frappe.db.sql_ddl(f"truncate `{TABLE}`")
 	total = frappe.db.count("Grievance")
 	done, last = 0, ""
 	while True:
@@ -289,8 +289,8 @@ def refresh_durations():
 		last = names[-1]
 
 
-def reconcile():
-	"""Scheduler: rows of cases changed since the last run without the hooks, and of deleted cases."""
+def reconcile(commit: bool = True):
+	"""Scheduler: rows of cases changed since the last run without the hooks."""
 	if not exists():
 		return
 	until = str(frappe.db.sql("select now(6)")[0][0])
@@ -304,14 +304,16 @@ def reconcile():
 		if not names:
 			break
 		refresh_cases(names)
-		frappe.db.commit()
+		if commit:
+			frappe.db.commit()
 		if len(names) < CHUNK:
 			break
 	frappe.db.set_global(WATERMARK_KEY, until)
-	frappe.db.commit()
+	if commit:
+		frappe.db.commit()
 
 
-def prune():
+def prune(commit: bool = True):
 	"""Scheduler (daily): rows of cases deleted without the hooks."""
 	if not exists():
 		return
@@ -323,7 +325,8 @@ def prune():
 		if not orphans:
 			break
 		frappe.db.sql(f"delete from `{TABLE}` where name in %(names)s", {"names": tuple(orphans)})
-		frappe.db.commit()
+		if commit:
+			frappe.db.commit()
 
 
 def after_migrate():
