@@ -13,7 +13,11 @@ after_install = "unioncase.setup.install.after_install"
 after_migrate = "unioncase.reports.summary.after_migrate"
 
 # Desk helpers every list needs (contact masking); plain JS, served from the app's public folder.
-app_include_js = ["/assets/unioncase/js/masking.js"]
+app_include_js = [
+	"/assets/unioncase/js/masking.js",
+	# the filters the analytics reports share (each report's own .js names them)
+	"/assets/unioncase/js/report_filters.js",
+]
 
 # The hierarchy: every read path of a scoped doctype stays inside the user's subtree.
 permission_query_conditions = {
