@@ -243,11 +243,16 @@ def fill_durations(names, calendars: dict | None = None):
 	]
 	for start in range(0, len(values), 1000):
 		part = values[start : start + 1000]
-		rows = " union all ".join(["select %s as n, %s as r, %s as s"] * len(part))
+		# one UPDATE by name, no derived table (MariaDB would write it to a temporary file)
+		whens = " ".join(["when %s then %s"] * len(part))
 		frappe.db.sql(
-			f"""update `{TABLE}` a join ({rows}) d on d.n = a.name
-			set a.response_seconds = d.r, a.resolution_seconds = d.s""",
-			[value for row in part for value in row],
+			f"""update `{TABLE}` set response_seconds = case name {whens} end,
+			resolution_seconds = case name {whens} end where name in %s""",
+			[
+				*(value for name, response, _res in part for value in (name, response)),
+				*(value for name, _response, res in part for value in (name, res)),
+				tuple(name for name, _response, _res in part),
+			],
 		)
 
 
