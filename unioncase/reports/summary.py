@@ -132,7 +132,8 @@ def ensure_table() -> bool:
 		primary key (`received_on`, `name`), unique key `case_name` (`name`), {keys})
 		engine=InnoDB row_format=dynamic character set=utf8mb4 collate=utf8mb4_unicode_ci"""
 	)
-	frappe.db.set_global(VERSION_KEY, VERSION)
+	# complete only once rebuild() has filled it: a rebuild that fails is started again next time
+	frappe.db.set_global(VERSION_KEY, f"{VERSION}:filling")
 	frappe.local.flags.uc_analytics_table = True
 	return True
 
@@ -174,6 +175,7 @@ def rebuild(progress: bool = False):
 		if progress:
 			_progress(done, total, started)
 	frappe.db.set_global(WATERMARK_KEY, str(frappe.db.sql("select now(6)")[0][0]))
+	frappe.db.set_global(VERSION_KEY, VERSION)
 	frappe.db.sql(f"analyze table `{TABLE}`")
 	frappe.db.commit()
 	if progress:
@@ -204,16 +206,18 @@ def fill_durations(names, calendars: dict | None = None):
 	from unioncase.workflows.deadlines import calendar_name_for
 
 	rows = frappe.db.sql(
-		"""select name, owning_union, received_on, responded_on, resolved_on, coalesce(paused_seconds, 0)
-		from `tabGrievance` where name in %(names)s and received_on is not null
-		and (responded_on is not null or resolved_on is not null)""",
+		f"""select g.name, g.owning_union, g.received_on, g.responded_on, g.resolved_on,
+			coalesce(g.paused_seconds, 0), a.received_on
+		from `tabGrievance` g join `{TABLE}` a on a.name = g.name
+		where g.name in %(names)s and g.received_on is not null
+		and (g.responded_on is not null or g.resolved_on is not null)""",
 		{"names": tuple(names)},
 	)
 	if not rows:
 		return
 	frame = pd.DataFrame(
 		[tuple(row) for row in rows],
-		columns=["name", "owning_union", "received_on", "responded_on", "resolved_on", "paused"],
+		columns=["name", "owning_union", "received_on", "responded_on", "resolved_on", "paused", "key"],
 	)
 	for column in ("received_on", "responded_on", "resolved_on"):
 		frame[column] = pd.to_datetime(frame[column])
@@ -238,21 +242,20 @@ def fill_durations(names, calendars: dict | None = None):
 		resolution = working_seconds(part["received_on"].values, part["resolved_on"].values, spec)
 		frame.loc[rows, "resolution"] = np.maximum(resolution - part["paused"].astype(float).values, 0.0)
 	values = [
-		(name, None if np.isnan(response) else float(response), None if np.isnan(res) else float(res))
-		for name, response, res in zip(frame["name"], frame["response"], frame["resolution"], strict=True)
+		(key, name, None if np.isnan(response) else float(response), None if np.isnan(res) else float(res))
+		for key, name, response, res in zip(
+			frame["key"], frame["name"], frame["response"], frame["resolution"], strict=True
+		)
 	]
-	for start in range(0, len(values), 1000):
-		part = values[start : start + 1000]
-		# one UPDATE by name, no derived table (MariaDB would write it to a temporary file)
-		whens = " ".join(["when %s then %s"] * len(part))
+	for start in range(0, len(values), 2000):
+		part = values[start : start + 2000]
+		# each row exists (its primary key read above): the duplicate key updates it in place
 		frappe.db.sql(
-			f"""update `{TABLE}` set response_seconds = case name {whens} end,
-			resolution_seconds = case name {whens} end where name in %s""",
-			[
-				*(value for name, response, _res in part for value in (name, response)),
-				*(value for name, _response, res in part for value in (name, res)),
-				tuple(name for name, _response, _res in part),
-			],
+			f"""insert into `{TABLE}` (received_on, name, response_seconds, resolution_seconds)
+			values {", ".join(["(%s, %s, %s, %s)"] * len(part))}
+			on duplicate key update response_seconds = values(response_seconds),
+			resolution_seconds = values(resolution_seconds)""",
+			[value for row in part for value in row],
 		)
 
 
@@ -296,14 +299,14 @@ def refresh_durations():
 	"""Recompute every stored working time (a calendar changed)."""
 	if not exists():
 		return
-	last = ""
+	last, calendars = "", {}
 	while True:
 		names = frappe.db.sql_list(
 			f"select name from `{TABLE}` where name > %s order by name limit %s", (last, CHUNK)
 		)
 		if not names:
 			break
-		fill_durations(names)
+		fill_durations(names, calendars)
 		frappe.db.commit()
 		last = names[-1]
 

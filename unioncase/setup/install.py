@@ -23,7 +23,7 @@ def after_install():
 	make_default_deadline_records()
 	make_identity_role()
 	apply_log_clearing()
-	summary.ensure_table()
+	summary.rebuild()  # the analytics table, empty on a new site
 
 
 def make_identity_role():
