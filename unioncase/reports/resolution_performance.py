@@ -104,7 +104,7 @@ def case_durations(query: CaseQuery, group: str):
 QUANTILES = (0.5, 0.9)
 # rows of the candidates for each quantile's two neighbours (positions counted from 0)
 PICK = " or ".join(
-	f"(upto - c <= floor((n - 1) * {q}) + 2 and upto >= floor((n - 1) * {q}))" for q in QUANTILES
+	f"(rn - 1 between floor((n - 1) * {q}) - 1 and floor((n - 1) * {q}) + 2)" for q in QUANTILES
 )
 
 
@@ -164,12 +164,14 @@ def summary_figures(query: CaseQuery, group: str, parent: str | None):
 		)
 		figures = {}
 		for column, scale in (("response_seconds", 3600.0), ("resolution_seconds", 86400.0)):
+			# one sort a group: each stored time numbered in order, only the neighbours of each quantile
+			# position leave the server
 			rows = frappe.db.sql(
-				f"""with h as (select {key_sql} as g, {G}.`{column}` as v, count(*) as c
-					from {source} {joins} where {where} and {G}.`{column}` is not null group by 1, 2),
-				r as (select g, v, c, sum(c) over (partition by g order by v rows unbounded preceding)
-					as upto, sum(c) over (partition by g) as n from h)
-				select g, v, upto - c, upto, n from r where {PICK}""",
+				f"""select g, v, rn - 1, rn, n from (select {key_sql} as g, {G}.`{column}` as v,
+					row_number() over (partition by {key_sql} order by {G}.`{column}`) as rn,
+					count(*) over (partition by {key_sql}) as n
+					from {source} {joins} where {where} and {G}.`{column}` is not null) r
+				where {PICK}""",
 				query.params,
 			)
 			figures[column] = quantiles_of(rows, scale)
