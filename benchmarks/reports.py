@@ -111,8 +111,10 @@ def plans_of(fn) -> list[str]:
 		if text.upper().startswith("SET STATEMENT"):
 			text = text[text.upper().index(" FOR ") + 5 :]
 		steps = frappe.db.sql("explain " + text, as_dict=True)
+		source = "analytics: " if "`tabGrievance Analytics`" in text else "cases: "
 		out.append(
-			" ".join(
+			source
+			+ " ".join(
 				f"{row.get('table')}={row.get('type')}:{row.get('key')}:{row.get('rows')}"
 				+ ("(filesort)" if "filesort" in str(row.get("Extra") or "") else "")
 				for row in steps

@@ -9,9 +9,15 @@ app_license = "MIT"
 require_type_annotated_api_methods = True
 
 after_install = "unioncase.setup.install.after_install"
+# the analytics table (unioncase/reports/summary.py): made on a new site, remade when its layout changes
+after_migrate = "unioncase.reports.summary.after_migrate"
 
 # Desk helpers every list needs (contact masking); plain JS, served from the app's public folder.
-app_include_js = ["/assets/unioncase/js/masking.js"]
+app_include_js = [
+	"/assets/unioncase/js/masking.js",
+	# the filters the analytics reports share (each report's own .js names them)
+	"/assets/unioncase/js/report_filters.js",
+]
 
 # The hierarchy: every read path of a scoped doctype stays inside the user's subtree.
 permission_query_conditions = {
@@ -122,7 +128,10 @@ doc_events = {
 		"on_update": [
 			"unioncase.privacy.confidential.store_sealed_identity",
 			"unioncase.hierarchy.sharing.on_document_moved",
+			# the analytics table's row of the case, in the same transaction (reports/summary.py)
+			"unioncase.reports.summary.on_case_change",
 		],
+		"after_rename": "unioncase.reports.summary.on_case_rename",
 		"onload": "unioncase.privacy.confidential.reveal_in_form",
 		"before_print": [
 			"unioncase.privacy.fields.hide_identity",
@@ -132,8 +141,20 @@ doc_events = {
 			"unioncase.privacy.confidential.drop_sealed_identity",
 			"unioncase.privacy.fields.forget_identity_on_delete",
 			"unioncase.privacy.consent.drop_consent_history",
+			"unioncase.reports.summary.on_case_delete",
 		],
 	},
+	# the analytics table follows renames of what it names, and recomputes working times when a
+	# calendar changes (a job, within minutes)
+	"Union": {
+		"after_rename": "unioncase.reports.summary.on_link_rename",
+		"on_update": "unioncase.reports.summary.on_calendar_change",
+	},
+	"Grievance Category": {"after_rename": "unioncase.reports.summary.on_link_rename"},
+	"Employer": {"after_rename": "unioncase.reports.summary.on_link_rename"},
+	"Workflow State": {"after_rename": "unioncase.reports.summary.on_link_rename"},
+	"Union Holiday Calendar": {"on_update": "unioncase.reports.summary.on_calendar_change"},
+	"Grievance Deadline Settings": {"on_update": "unioncase.reports.summary.on_calendar_change"},
 	"Union Member": {
 		"on_update": "unioncase.hierarchy.sharing.on_document_moved",
 		"before_print": "unioncase.privacy.fields.hide_identity",
@@ -161,10 +182,16 @@ doc_events = {
 }
 
 scheduler_events = {
-	"daily": ["unioncase.privacy.retention.apply_retention_policy"],
+	"daily": [
+		"unioncase.privacy.retention.apply_retention_policy",
+		# rows of the analytics table whose case was deleted without the hooks
+		"unioncase.reports.summary.prune",
+	],
 	# Deadlines: flag overdue cases, then alert or escalate (unioncase/workflows/overdue.py).
 	"cron": {
 		"*/15 * * * *": ["unioncase.workflows.overdue.flag_overdue_cases"],
+		# the analytics table: cases changed by direct database writes since the last run
+		"*/5 * * * *": ["unioncase.reports.summary.reconcile"],
 		# Intake: retry failed inbound messages and deliveries once their backoff has passed.
 		"*/2 * * * *": [
 			"unioncase.intake.inbox.retry_due_messages",

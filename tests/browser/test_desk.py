@@ -251,6 +251,28 @@ class TestOfficialsDesk(DeskTestCase):
 		)
 		self.assertIn("T Cabang Bogor", page.locator(".report-wrapper").inner_text())
 		self.assertNotIn("T Cabang Riau", page.locator(".report-wrapper").inner_text())
+		# the analytics reports' filters come from one shared script (public/js/report_filters.js)
+		shared = ("union", "category", "kind", "severity", "level", "sector", "employer")
+		for report, own, absent in (
+			("Case Volume", ("from_date", "to_date", "period", "group_by"), ("stage",)),
+			("Open Case Ageing", ("stage",), ("from_date", "group_by")),
+		):
+			self.visit(
+				page,
+				f"/app/query-report/{quote(report)}",
+				f"6-{report.lower().replace(' ', '-')}",
+				".page-form [data-fieldname='union']",
+			)
+			for fieldname in (*own, *shared):
+				self.assertGreater(
+					page.locator(f".page-form [data-fieldname='{fieldname}']").count(), 0, fieldname
+				)
+			for fieldname in absent:
+				self.assertEqual(
+					page.locator(f".page-form [data-fieldname='{fieldname}']").count(),
+					0,
+					fieldname,
+				)
 
 	def test_the_desk_runs_without_a_realtime_server_and_does_not_keep_asking_for_one(self):
 		page = self.desk(BRANCH)

@@ -1380,6 +1380,10 @@ def make_demo(
 		# Refresh index statistics after a bulk load (InnoDB samples a few pages: quick at any size),
 		# so the optimizer plans with the new table shape rather than a background recalculation's.
 		frappe.db.sql("analyze table `tabGrievance`")
+		# Bulk inserts bypass the case hooks: the analytics summary is rebuilt from the cases.
+		from unioncase.reports import summary
+
+		summary.rebuild(progress=not quiet)
 	timings["cases"] = time.perf_counter() - started
 	total_cases = max(cases, existing)
 	_save_settings(

@@ -10,6 +10,7 @@ from collections import defaultdict
 import frappe
 
 from unioncase.hierarchy.scope import LEVEL_COLUMNS, UNION
+from unioncase.reports import summary
 
 ANCESTRY_COLUMNS = ("confederation", "federation", "branch")
 
@@ -81,7 +82,15 @@ def refresh_case_ancestry(root: str | None = None):
 	groups = defaultdict(list)
 	for union in unions:
 		groups[tuple(ancestry_of(union, tree).items())].append(union)
-	grievance = frappe.qb.DocType("Grievance")
+	# the analytics table (reports/summary.py) carries the same columns: moved in the same transaction
+	tables = ["Grievance"]
+	if summary.exists():
+		tables.append("Grievance Analytics")
+	for table in tables:
+		_move_cases(frappe.qb.DocType(table), groups, unions, tree)
+
+
+def _move_cases(grievance, groups: dict, unions: list, tree: dict):
 	for ancestry, members in groups.items():
 		# Every case has an originating union (validate sets it, v0_2 filled older ones): index-served.
 		query = frappe.qb.update(grievance).where(grievance.originating_union.isin(members))

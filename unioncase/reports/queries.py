@@ -20,6 +20,7 @@ from frappe.utils import add_days, add_months, cint, get_first_day, getdate, now
 
 from unioncase.hierarchy.permissions import grievance_query
 from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_PERMLEVEL
+from unioncase.reports import summary
 
 GRIEVANCE = "Grievance"
 G = "`tabGrievance`"
@@ -133,6 +134,10 @@ NEVER_GROUPED = frozenset(
 	)
 )
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# a column of the case table named in a query (the escalation subquery's own columns are uc_hop's)
+CASE_COLUMN = re.compile(r"`tabGrievance`\.`([a-z0-9_]+)`")
+# on the analytics table, whether a case was escalated is stored with it
+SUMMARY_ESCALATED = f"sum({G}.`escalated`)"
 
 
 def _assert_no_identity():
@@ -245,6 +250,7 @@ class CaseQuery:
 		self.params = {}
 		self.conditions = []
 		self.date_field = date_field
+		self.source = G
 		if not frappe.has_permission(GRIEVANCE, "read", user=self.user):
 			frappe.throw(_("Not permitted to read cases."), frappe.PermissionError)
 		scope = grievance_query(self.user)
@@ -295,6 +301,15 @@ class CaseQuery:
 	def as_date(key, value) -> date:
 		return as_date(key, value)
 
+	def from_summary(self, sql: str) -> bool:
+		"""Read the analytics table (reports/summary.py) when it holds every column `sql` names."""
+		used = set(CASE_COLUMN.findall(sql))
+		self.source = G
+		if summary.exists() and used <= set(summary.COLUMNS):
+			self.source = f"`{summary.TABLE}` {G}"
+			return True
+		return False
+
 	def where(self) -> str:
 		return " and ".join(f"({condition})" for condition in self.conditions) or "1=1"
 
@@ -337,7 +352,9 @@ class CaseQuery:
 			selects.append(f"{known[name]} as `{name}`")
 		where = self.where() + (f" and ({extra_where})" if extra_where else "")
 		select_sql = ", ".join(selects)
-		sql = f"select {select_sql} from {G} {self.joins(select_sql + where)} where {where}"
+		if self.from_summary(select_sql + where):
+			select_sql = select_sql.replace(MEASURES["escalated"], SUMMARY_ESCALATED)
+		sql = f"select {select_sql} from {self.source} {self.joins(select_sql + where)} where {where}"
 		if groups:
 			sql += " group by " + ", ".join(groups)
 		rows = frappe.db.sql(sql, self.params)

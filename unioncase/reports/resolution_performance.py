@@ -101,24 +101,131 @@ def case_durations(query: CaseQuery, group: str):
 	return frame
 
 
+QUANTILES = (0.5, 0.9)
+# rows of the candidates for each quantile's two neighbours (positions counted from 0)
+PICK = " or ".join(
+	f"(rn - 1 between floor((n - 1) * {q}) - 1 and floor((n - 1) * {q}) + 2)" for q in QUANTILES
+)
+
+
+def quantiles_of(rows, scale: float) -> dict:
+	"""group -> (median, 90th percentile) from the rows around each position, as pandas computes them
+	over the whole column (np.nanmedian; np.quantile's linear method), so the figures are the same."""
+	by_group = {}
+	for group, value, below, upto, n in rows:
+		by_group.setdefault(group, (int(n), []))[1].append((int(below), int(upto), float(value) / scale))
+
+	def at(parts, position):
+		for below, upto, value in parts:
+			if below <= position < upto:
+				return value
+
+	out = {}
+	for group, (n, parts) in by_group.items():
+		middle = n // 2
+		median = at(parts, middle) if n % 2 else float(np.mean([at(parts, middle - 1), at(parts, middle)]))
+		virtual = (n - 1) * np.float64(0.9)
+		previous = int(np.floor(virtual))
+		a, b = at(parts, previous), at(parts, min(previous + 1, n - 1))
+		gamma = virtual - previous
+		p90 = float(b - (b - a) * (1 - gamma)) if gamma >= 0.5 else float(a + (b - a) * gamma)
+		out[group] = (median, p90)
+	return out
+
+
+def summary_figures(query: CaseQuery, group: str, parent: str | None):
+	"""The report's rows from the analytics table (reports/summary.py): counts and shares per group in
+	one GROUP BY, each percentile in SQL over the group's stored working times (window functions), so
+	the report reads a few rows per group whatever the number of cases; None when the table cannot
+	answer (a custom field's group)."""
+	group_sql = dimension_sql(group)
+	if group == "category":
+		categories = frappe.get_all("Grievance Category", pluck="name")
+		mapping = category_rollup(categories, parent)
+		whens = " ".join(
+			f"when {frappe.db.escape(leaf)} then {frappe.db.escape(shown)}"
+			for leaf, shown in mapping.items()
+			if leaf != shown
+		)
+		if whens:
+			group_sql = f"(case {G}.`category` {whens} else {G}.`category` end)"
+	where = query.where()
+	probe = f"{group_sql} {where} {G}.`response_seconds` {G}.`resolution_seconds`"
+	if not query.from_summary(probe):
+		return None
+	source, joins = query.source, query.joins(group_sql + where)
+	grouped = []
+	for key_sql in (group_sql, "'__total__'"):
+		counts = frappe.db.sql(
+			f"""select {key_sql} as g, count(*), count({G}.`response_seconds`),
+			count({G}.`resolution_seconds`), sum({G}.`within_target`), sum({G}.`escalated`)
+			from {source} {joins} where {where} group by 1""",
+			query.params,
+		)
+		figures = {}
+		for column, scale in (("response_seconds", 3600.0), ("resolution_seconds", 86400.0)):
+			# one sort a group: each stored time numbered in order, only the neighbours of each quantile
+			# position leave the server
+			rows = frappe.db.sql(
+				f"""select g, v, rn - 1, rn, n from (select {key_sql} as g, {G}.`{column}` as v,
+					row_number() over (partition by {key_sql} order by {G}.`{column}`) as rn,
+					count(*) over (partition by {key_sql}) as n
+					from {source} {joins} where {where} and {G}.`{column}` is not null) r
+				where {PICK}""",
+				query.params,
+			)
+			figures[column] = quantiles_of(rows, scale)
+		grouped.append((counts, figures))
+	return grouped
+
+
+def rows_from_summary(grouped) -> tuple[list, dict]:
+	def row_of(key, cases, responded, resolved, within, escalated, figures):
+		response = figures["response_seconds"].get(key, (None, None))
+		resolution = figures["resolution_seconds"].get(key, (None, None))
+		return {
+			"cases": int(cases),
+			"responded": int(responded),
+			"response_median": round(response[0], 1) if responded else None,
+			"response_p90": round(response[1], 1) if responded else None,
+			"resolved": int(resolved),
+			"resolution_median": round(resolution[0], 1) if resolved else None,
+			"resolution_p90": round(resolution[1], 1) if resolved else None,
+			"within_target": share(int(within or 0), int(resolved)),
+			"escalation_rate": share(int(escalated or 0), int(cases)),
+		}
+
+	(counts, figures), (total_counts, total_figures) = grouped
+	merged = {}
+	for key, *numbers in counts:
+		shown = key if key not in (None, "") else _("Not Set")
+		# groups that read "Not Set" (empty and missing) are one row, as in the per-case path
+		merged.setdefault(shown, []).append((key, numbers))
+	data = []
+	for shown, parts in merged.items():
+		if len(parts) == 1:
+			key, numbers = parts[0]
+			data.append((shown, row_of(key, *numbers, figures)))
+		else:
+			data.append((shown, None))
+	overall = row_of("__total__", *total_counts[0][1:], total_figures) if total_counts else None
+	return data, overall
+
+
 def execute(filters=None):
 	filters = with_defaults(filters)
 	group = group_by_of(filters, "level")
-	frame = case_durations(CaseQuery(filters, extra=OPTIONS), group)
-	columns = [
-		group_column(group),
-		int_column("cases", _("Cases")),
-		int_column("responded", _("Responded")),
-		float_column("response_median", _("Median Hours to First Response"), 150),
-		float_column("response_p90", _("90th Percentile Hours to First Response"), 150),
-		int_column("resolved", _("Resolved")),
-		float_column("resolution_median", _("Median Working Days to Resolution"), 150),
-		float_column("resolution_p90", _("90th Percentile Working Days to Resolution"), 150),
-		percent_column("within_target", _("Resolved within Target")),
-		percent_column("escalation_rate", _("Escalation Rate")),
-	]
+	query = CaseQuery(filters, extra=OPTIONS)
+	grouped = summary_figures(query, group, filters.get("category"))
+	if grouped is not None:
+		data, overall = rows_from_summary(grouped)
+		if all(row is not None for _key, row in data):
+			# in the order pandas' groupby gives the per-case path (sorted keys), then by cases
+			data.sort(key=lambda item: str(item[0]))
+			return present(group, [{group: key, **row} for key, row in data], overall)
+	frame = case_durations(query, group)
 	if frame.empty:
-		return columns, [], no_data_message(frame), None, []
+		return report_columns(group), [], no_data_message(frame), None, []
 	if group == "category":
 		mapping = category_rollup(frame["group"].dropna().unique(), filters.get("category"))
 		frame["group"] = frame["group"].map(lambda value: mapping.get(value, value))
@@ -140,8 +247,29 @@ def execute(filters=None):
 		}
 
 	data = [{group: key, **summarise(part)} for key, part in frame.groupby("group")]
+	return present(group, data, summarise(frame))
+
+
+def report_columns(group: str) -> list:
+	return [
+		group_column(group),
+		int_column("cases", _("Cases")),
+		int_column("responded", _("Responded")),
+		float_column("response_median", _("Median Hours to First Response"), 150),
+		float_column("response_p90", _("90th Percentile Hours to First Response"), 150),
+		int_column("resolved", _("Resolved")),
+		float_column("resolution_median", _("Median Working Days to Resolution"), 150),
+		float_column("resolution_p90", _("90th Percentile Working Days to Resolution"), 150),
+		percent_column("within_target", _("Resolved within Target")),
+		percent_column("escalation_rate", _("Escalation Rate")),
+	]
+
+
+def present(group: str, data: list, overall: dict | None):
+	columns = report_columns(group)
+	if not overall or not overall["cases"]:
+		return columns, [], no_data_message(None), None, []
 	data.sort(key=lambda row: -row["cases"])
-	overall = summarise(frame)
 	data.append({group: _("Total"), **overall, "is_total_row": 1})
 	chart = bar_chart(
 		[row[group] for row in data[:-1]],

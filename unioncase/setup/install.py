@@ -8,6 +8,7 @@ import frappe
 from unioncase.privacy.consent import make_default_consent_texts
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.privacy.logs import apply_log_clearing
+from unioncase.reports import summary
 from unioncase.workflows.deadlines import make_default_deadline_records
 from unioncase.workflows.install import install_lifecycle
 
@@ -22,6 +23,7 @@ def after_install():
 	make_default_deadline_records()
 	make_identity_role()
 	apply_log_clearing()
+	summary.rebuild()  # the analytics table, empty on a new site
 
 
 def make_identity_role():

@@ -9,6 +9,7 @@ import frappe
 from frappe import _
 
 from unioncase.hierarchy.scope import UNION
+from unioncase.reports import summary
 from unioncase.workflows import escalation
 from unioncase.workflows.satisfaction import request_satisfaction
 
@@ -107,7 +108,11 @@ def after_stage_change(doc):
 
 def refresh_owning_level(union: str, level: str):
 	"""Cases owned by a union whose level changed: the workflow conditions read the new level."""
-	grievance = frappe.qb.DocType("Grievance")
-	frappe.qb.update(grievance).set(grievance.owning_level, level).where(
-		grievance.owning_union == union
-	).run()
+	tables = ["Grievance"]
+	if summary.exists():  # reports/summary.py
+		tables.append("Grievance Analytics")
+	for table in tables:
+		grievance = frappe.qb.DocType(table)
+		frappe.qb.update(grievance).set(grievance.owning_level, level).where(
+			grievance.owning_union == union
+		).run()

@@ -1,18 +1,18 @@
 // Copyright (c) 2026, UnionCase contributors
 // For license information, please see license.txt
+// Shared filters: unioncase/public/js/report_filters.js (hooks.app_include_js).
 
 frappe.query_reports["Employers and Brands"] = {
-	filters: [
-		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date", default: frappe.datetime.add_months(frappe.datetime.month_start(), -12) },
-		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: frappe.datetime.get_today() },
-		{ fieldname: "view", label: __("View"), fieldtype: "Select", options: [{ value: "Employer", label: __("Employer") }, { value: "Brand or Buyer", label: __("Brand or Buyer") }], default: "Employer" },
-		{ fieldname: "union", label: __("Union"), fieldtype: "Link", options: "Union" },
-		{ fieldname: "category", label: __("Category"), fieldtype: "Link", options: "Grievance Category" },
-		{ fieldname: "kind", label: __("Kind"), fieldtype: "Select", options: ["", "Complaint", "Aspiration"] },
-		{ fieldname: "severity", label: __("Severity"), fieldtype: "Select", options: ["", "Low", "Medium", "High", "Critical"] },
-		{ fieldname: "level", label: __("Union Level"), fieldtype: "Select", options: ["", "Confederation", "Federation", "Branch", "Workplace Union"] },
-		{ fieldname: "sector", label: __("Sector"), fieldtype: "Link", options: "Union Sector" },
-		{ fieldname: "employer", label: __("Employer"), fieldtype: "Link", options: "Employer" },
-	],
-
+	filters: unioncase.reports.filters([
+		{
+			fieldname: "view",
+			label: __("View"),
+			fieldtype: "Select",
+			options: [
+				{ value: "Employer", label: __("Employer") },
+				{ value: "Brand or Buyer", label: __("Brand or Buyer") },
+			],
+			default: "Employer",
+		},
+	]),
 };

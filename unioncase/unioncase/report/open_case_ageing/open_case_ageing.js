@@ -1,17 +1,9 @@
 // Copyright (c) 2026, UnionCase contributors
 // For license information, please see license.txt
+// Shared filters: unioncase/public/js/report_filters.js (hooks.app_include_js).
 
 frappe.query_reports["Open Case Ageing"] = {
-	filters: [
-		{ fieldname: "union", label: __("Union"), fieldtype: "Link", options: "Union" },
-		{ fieldname: "category", label: __("Category"), fieldtype: "Link", options: "Grievance Category" },
-		{ fieldname: "kind", label: __("Kind"), fieldtype: "Select", options: ["", "Complaint", "Aspiration"] },
-		{ fieldname: "severity", label: __("Severity"), fieldtype: "Select", options: ["", "Low", "Medium", "High", "Critical"] },
-		{ fieldname: "level", label: __("Union Level"), fieldtype: "Select", options: ["", "Confederation", "Federation", "Branch", "Workplace Union"] },
-		{ fieldname: "sector", label: __("Sector"), fieldtype: "Link", options: "Union Sector" },
-		{ fieldname: "employer", label: __("Employer"), fieldtype: "Link", options: "Employer" },
-		{ fieldname: "stage", label: __("Stage"), fieldtype: "Link", options: "Workflow State" },
-	],
+	filters: unioncase.reports.filters([], { dates: false, extra: [unioncase.reports.filter.stage()] }),
 
 	formatter(value, row, column, data, default_formatter) {
 		value = default_formatter(value, row, column, data);

@@ -1,26 +1,8 @@
 // Copyright (c) 2026, UnionCase contributors
 // For license information, please see license.txt
+// Shared filters: unioncase/public/js/report_filters.js (hooks.app_include_js).
 
 frappe.query_reports["Resolution Performance"] = {
-	filters: [
-		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date", default: frappe.datetime.add_months(frappe.datetime.month_start(), -12) },
-		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: frappe.datetime.get_today() },
-		{ fieldname: "group_by", label: __("Group By"), fieldtype: "Select", options: [], default: "level" },
-		{ fieldname: "union", label: __("Union"), fieldtype: "Link", options: "Union" },
-		{ fieldname: "category", label: __("Category"), fieldtype: "Link", options: "Grievance Category" },
-		{ fieldname: "kind", label: __("Kind"), fieldtype: "Select", options: ["", "Complaint", "Aspiration"] },
-		{ fieldname: "severity", label: __("Severity"), fieldtype: "Select", options: ["", "Low", "Medium", "High", "Critical"] },
-		{ fieldname: "level", label: __("Union Level"), fieldtype: "Select", options: ["", "Confederation", "Federation", "Branch", "Workplace Union"] },
-		{ fieldname: "sector", label: __("Sector"), fieldtype: "Link", options: "Union Sector" },
-		{ fieldname: "employer", label: __("Employer"), fieldtype: "Link", options: "Employer" },
-	],
-	onload(report) {
-		const filter = report.get_filter("group_by");
-		if (!filter) return;
-		frappe.call({ method: "unioncase.reports.api.group_by_choices", type: "GET" }).then((r) => {
-			filter.df.options = r.message;
-			filter.refresh();
-			filter.set_input(filter.get_value() || filter.df.default);
-		});
-	},
+	filters: unioncase.reports.filters([unioncase.reports.filter.group_by("level")]),
+	onload: unioncase.reports.load_group_by_choices,
 };
