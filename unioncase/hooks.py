@@ -117,6 +117,8 @@ doc_events = {
 		"on_update": [
 			"unioncase.privacy.confidential.store_sealed_identity",
 			"unioncase.hierarchy.sharing.on_document_moved",
+			# a worker who asked for stage notices gets one (unioncase/intake/guided.py)
+			"unioncase.intake.guided.notify_stage_change",
 		],
 		"onload": "unioncase.privacy.confidential.reveal_in_form",
 		"before_print": [
@@ -157,6 +159,8 @@ doc_events = {
 
 scheduler_events = {
 	"daily": ["unioncase.privacy.retention.apply_retention_policy"],
+	# Guided first contact: unfinished conversations past their time lose what they held.
+	"hourly": ["unioncase.intake.guided.expire_stale_conversations"],
 	# Deadlines: flag overdue cases, then alert or escalate (unioncase/workflows/overdue.py).
 	"cron": {
 		"*/15 * * * *": ["unioncase.workflows.overdue.flag_overdue_cases"],

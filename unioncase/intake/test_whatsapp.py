@@ -173,6 +173,9 @@ class TestWhatsApp(IntegrationTestCase):
 		settings.update(
 			{
 				"enabled": 1,
+				# the channel's own mechanics: a first message opens a case at once (test_guided.py
+				# covers the guided first contact)
+				"guided_intake": 0,
 				"phone_number_id": PHONE_NUMBER_ID,
 				"graph_url": cls.provider.url,
 				"default_union": BOGOR,
