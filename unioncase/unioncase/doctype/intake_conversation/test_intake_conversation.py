@@ -27,7 +27,11 @@ class TestIntakeConversation(IntegrationTestCase):
 			"WhatsApp", f"wamid.TCONV{frappe.generate_hash(length=8)}", {"message": {}}, summary="t"
 		)
 		result = guided.handle(
-			"WhatsApp", guided.Sender(NUMBER, digest, union="T Cabang Bogor"), "Halo", None, frappe.get_doc(inbox.INBOUND, name)
+			"WhatsApp",
+			guided.Sender(NUMBER, digest, union="T Cabang Bogor"),
+			"Halo",
+			None,
+			frappe.get_doc(inbox.INBOUND, name),
 		)
 		self.assertIsNone(result.grievance)
 		self.assertEqual(len(result.prompts), 2, "the welcome and the first question")
