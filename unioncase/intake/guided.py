@@ -61,6 +61,9 @@ CLOSED_STATES = ("Resolved", "Closed", "Rejected")
 MAX_BUTTONS, MAX_ROWS = 3, 10
 BUTTON_TITLE, ROW_TITLE, ROW_DESCRIPTION = 20, 24, 72
 MAX_WHAT = 8000
+# a list holds the workplaces, "not in the list" and "talk to a person"; more: the worker types a name
+LISTED_WORKPLACES = MAX_ROWS - 2
+MAX_WORKPLACES = 2000
 
 
 @cache
@@ -236,6 +239,15 @@ def advance(conv, sender, text, reply_id, command, inbound, has_media) -> Result
 		queued.append(say(conv, f"language_{command}"))
 		return ask_next(conv, answers, sender, inbound, queued)
 	step = conv.step
+	if step == "workplace" and answers.get("workplace_search") and not answers.get("workplace_options"):
+		found = matching_workplaces(receiving_union(sender), text)
+		if len(found) == 1:
+			answers["workplace_options"], answers["workplace"] = found, found[0]["id"]
+		elif 1 < len(found) <= LISTED_WORKPLACES:
+			answers["workplace_options"] = found
+		else:
+			answers["workplace"], answers["workplace_text"] = "wp0", text[:140]
+		return ask_next(conv, answers, sender, inbound, queued)
 	if step == "what":
 		if has_media or len(text.split()) >= 2:
 			answers["what"] = text[:MAX_WHAT]
@@ -295,7 +307,7 @@ def step_options(conv, answers: dict, step: str | None) -> list[dict]:
 
 
 def workplaces(union: str) -> list[dict]:
-	"""The workplace unions under the receiving union, for the worker to choose from (8 at most)."""
+	"""The workplace unions under the receiving union, for the worker to choose from."""
 	bounds = frappe.db.get_value("Union", union, ["lft", "rgt", "level"], as_dict=True)
 	if not bounds or bounds.level == "Workplace Union":
 		return []
@@ -304,12 +316,21 @@ def workplaces(union: str) -> list[dict]:
 		filters={"lft": [">", bounds.lft], "rgt": ["<", bounds.rgt], "level": "Workplace Union"},
 		fields=["name", "union_name"],
 		order_by="union_name asc",
-		limit=MAX_ROWS - 2,
+		limit=MAX_WORKPLACES,
 	)
 	return [
 		{"id": f"wp{position}", "title": row.union_name or row.name, "union": row.name}
 		for position, row in enumerate(rows, 1)
 	]
+
+
+def matching_workplaces(union: str, typed: str) -> list[dict]:
+	"""The workplaces whose name holds every word the worker typed (case-insensitive), renumbered."""
+	words = [word for word in typed.lower().split() if len(word) > 1]
+	if not words:
+		return []
+	found = [w for w in workplaces(union) if all(word in w["title"].lower() for word in words)]
+	return [{**w, "id": f"wp{position}"} for position, w in enumerate(found, 1)]
 
 
 def receiving_union(sender: Sender) -> str:
@@ -332,10 +353,17 @@ def ask_next(conv, answers: dict, sender: Sender, inbound, queued: list) -> Resu
 			if known_member(sender, union):
 				continue
 			if "workplace_options" not in answers:
-				answers["workplace_options"] = workplaces(union)
-			if not answers["workplace_options"]:
+				every = workplaces(union)
+				if len(every) > LISTED_WORKPLACES:
+					# too many for a list: the worker writes the name, then picks among the matches
+					answers["workplace_search"], every = True, []
+				answers["workplace_options"] = every
+			if answers.get("workplace_search") and not answers["workplace_options"]:
+				queued.append(say(conv, "workplace_search"))
+			elif not answers["workplace_options"]:
 				continue
-			queued.append(ask(conv, "workplace", answers))
+			else:
+				queued.append(ask(conv, "workplace", answers))
 		elif step == "what" and not answers.get("what"):
 			queued.append(say(conv, "what"))
 		elif step == "anonymity" and "anonymous" not in answers:
@@ -555,7 +583,9 @@ def open_case(conv, answers: dict, sender: Sender, inbound, human: bool = False,
 	what = answers.get("what") or ""
 	named = answers.get("anonymous") is False and answers.get("consent") and not human
 	lines = []
-	if answers.get("workplace") == "wp0":
+	if answers.get("workplace_text"):
+		lines.append(_("Workplace, as the worker wrote it: {0}").format(answers["workplace_text"]))
+	elif answers.get("workplace") == "wp0":
 		lines.append(_("The worker's workplace is not in the list: see their report."))
 	if human:
 		lines.append(_("The worker asked to talk to a person before the guided questions were finished."))

@@ -8,6 +8,9 @@ from datetime import timedelta
 
 import frappe
 from frappe.utils import now_datetime
+from frappe.utils.background_jobs import get_queue
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.intake import conversation, guided, handle, inbox, tracking, whatsapp
@@ -31,6 +34,15 @@ from unioncase.tests.workflow_steps import act
 BRANCH = "T Cabang Bogor"
 RIAU = "T Cabang Riau"
 RIAU_NUMBER_ID = "109876543299"
+# a branch of two workplaces (listed) and one of nine (the worker types the name)
+GUIDED, GUIDED_NUMBER_ID = "T Cabang Terpandu", "109876543288"
+GUIDED_WORKPLACES = ("T PUK Terpandu Dua", "T PUK Terpandu Satu")
+MANY, MANY_NUMBER_ID = "T Cabang Banyak", "109876543277"
+MANY_WORKPLACES = tuple(
+	f"T PUK Banyak {name}"
+	for name in ("Sari Satu", "Sari Dua", "Alfa", "Bravo", "Delta", "Gema", "Hotel", "Juli", "Kilo")
+)
+PUK_GUIDED = "t.puk.terpandu@test.unioncase.org"
 BOGOR_BRANCH = "t.branch.bogor@test.unioncase.org"
 RIAU_BRANCH = "t.branch.riau@test.unioncase.org"
 PUK_BOGOR1 = "t.puk.bogor1@test.unioncase.org"
@@ -67,6 +79,16 @@ class TestGuidedConversation(IntegrationTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		ensure_hierarchy()
+		for branch, workplaces in ((GUIDED, GUIDED_WORKPLACES), (MANY, MANY_WORKPLACES)):
+			for union, level, parent in (
+				(branch, "Branch", "T Federasi Garmen"),
+				*((workplace, "Workplace Union", branch) for workplace in workplaces),
+			):
+				if not frappe.db.exists("Union", union):
+					frappe.get_doc(
+						{"doctype": "Union", "union_name": union, "level": level, "parent_union": parent}
+					).insert()
+		make_official(PUK_GUIDED, "Workplace Union Official", "T PUK Terpandu Satu")
 		make_official(BOGOR_BRANCH, "Branch Official", BRANCH)
 		make_official(RIAU_BRANCH, "Branch Official", RIAU)
 		make_official(PUK_BOGOR1, "Workplace Union Official", "T PUK Bogor Satu")
@@ -90,7 +112,14 @@ class TestGuidedConversation(IntegrationTestCase):
 				"notice_template": None,
 			}
 		)
-		settings.set("routes", [{"phone_number_id": RIAU_NUMBER_ID, "union": RIAU}])
+		settings.set(
+			"routes",
+			[
+				{"phone_number_id": RIAU_NUMBER_ID, "union": RIAU},
+				{"phone_number_id": GUIDED_NUMBER_ID, "union": GUIDED},
+				{"phone_number_id": MANY_NUMBER_ID, "union": MANY},
+			],
+		)
 		settings.save(ignore_permissions=True)
 		frappe.db.commit()
 
@@ -102,20 +131,23 @@ class TestGuidedConversation(IntegrationTestCase):
 		super().tearDownClass()
 
 	def setUp(self):
+		self.number_id = PHONE_NUMBER_ID  # the business number the worker writes to
 		self.provider.requests.clear()
 		self.provider.answers.clear()
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
+		# no worker runs beside the tests: the jobs the prompts queued (delivered here) would pile up
+		get_queue("short").empty()
 		frappe.db.set_single_value(whatsapp.SETTINGS, {"reply_template": None, "notice_template": None})
 		frappe.db.commit()
 
 	# --- helpers: the worker's phone -------------------------------------------------------------
 
-	def send(self, message: dict, number_id: str = PHONE_NUMBER_ID) -> frappe._dict:
+	def send(self, message: dict, number_id: str | None = None) -> frappe._dict:
 		"""Post the message signed, run the inbox's job, deliver what it queued; what was processed."""
 		body = body_of([message])
-		body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = number_id
+		body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = number_id or self.number_id
 		answer = post_signed(body)
 		self.assertEqual(answer.status_code, 200, answer.text)
 		stored = inbound_for(message["id"])
@@ -165,20 +197,20 @@ class TestGuidedConversation(IntegrationTestCase):
 	# --- the conversation -------------------------------------------------------------------------
 
 	def test_a_first_contact_is_guided_in_indonesian_and_opens_an_anonymous_case(self):
-		number = new_number()
+		number, self.number_id = new_number(), GUIDED_NUMBER_ID
 		first = self.say(number, "Halo")
 		self.assertIsNone(first.grievance, "no case before the questions are answered")
 		welcome, workplace = self.received(number)
-		self.assertEqual(welcome["path"], f"/v20.0/{PHONE_NUMBER_ID}/messages")
+		self.assertEqual(welcome["path"], f"/v20.0/{GUIDED_NUMBER_ID}/messages")
 		self.assertIn("serikat", body_text(welcome).lower(), "Bahasa Indonesia by default")
 		self.assertEqual(workplace["json"]["type"], "interactive")
 		menu = interactive_of(workplace)
 		self.assertEqual(menu["type"], "list")
 		rows = menu["action"]["sections"][0]["rows"]
 		self.assertEqual(
-			[row["title"] for row in rows][:2],
-			["T PUK Bogor Dua", "T PUK Bogor Satu"],
-			"the branch's workplaces",
+			[row["title"] for row in rows],
+			[*GUIDED_WORKPLACES, "Tidak ada di daftar", "Hubungi pengurus"],
+			"the branch's workplaces, another one, a person",
 		)
 		self.assertEqual(rows[-1]["id"], "human", "a way to a person on every question")
 		self.assertLessEqual(max(len(row["title"]) for row in rows), 24)
@@ -187,7 +219,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertEqual((state.state, state.step, state.language), ("Active", "workplace", "id"))
 		self.assertNotIn(number[4:], json.dumps(state, default=str), "the conversation holds no number")
 
-		self.send(tap(number, "wp2", "T PUK Bogor Satu", kind="list_reply"))
+		self.send(tap(number, "wp2", "T PUK Terpandu Satu", kind="list_reply"))
 		self.assertEqual(self.last(number)["json"]["type"], "text")
 		self.assertIn("Apa yang terjadi", body_text(self.last(number)))
 		self.say(number, "Upah lembur bulan November belum dibayar untuk seluruh bagian jahit.")
@@ -217,7 +249,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		case = frappe.get_doc("Grievance", opened.grievance)
 		self.assertEqual(
 			(case.owning_union, case.workplace_union, case.channel, case.is_anonymous),
-			("T PUK Bogor Satu", "T PUK Bogor Satu", "WhatsApp", 1),
+			("T PUK Terpandu Satu", "T PUK Terpandu Satu", "WhatsApp", 1),
 		)
 		self.assertIn("Upah lembur bulan November", case.description)
 		self.assertEqual((case.consent_given, case.consent_text_version), (1, version))
@@ -255,7 +287,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertEqual(frappe.db.count(inbox.INBOUND, {"grievance": case.name}), 6)
 
 		# the worker opted into stage notices: a change of stage reaches their phone
-		frappe.set_user(PUK_BOGOR1)
+		frappe.set_user(PUK_GUIDED)
 		act(frappe.get_doc("Grievance", case.name), "Verify")
 		frappe.set_user("Administrator")
 		frappe.db.commit()
@@ -272,7 +304,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		)
 		frappe.db.set_single_value(whatsapp.SETTINGS, "notice_template", "tahap_kasus")
 		frappe.db.commit()
-		frappe.set_user(PUK_BOGOR1)
+		frappe.set_user(PUK_GUIDED)
 		act(frappe.get_doc("Grievance", case.name), "Investigate")
 		frappe.set_user("Administrator")
 		frappe.db.commit()
@@ -400,6 +432,41 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertEqual(self.conversation_of(number).state, "Active")
 		second = self.say(number, "MANUSIA")
 		self.assertNotEqual(second.grievance, case.name)
+
+	def test_a_branch_with_many_workplaces_asks_for_the_name_and_lists_the_matches(self):
+		self.number_id = MANY_NUMBER_ID
+		number = new_number()
+		self.say(number, "Halo")
+		self.assertEqual(self.last(number)["json"]["type"], "text")
+		self.assertIn("Tulis nama tempat kerja", body_text(self.last(number)))
+		self.say(number, "sari")  # two workplaces have the word: a list of those two
+		rows = interactive_of(self.last(number))["action"]["sections"][0]["rows"]
+		self.assertEqual(len(rows), 4, rows)
+		titles = {row["id"]: row.get("description") or row["title"] for row in rows}
+		self.assertEqual(
+			sorted(titles[row["id"]] for row in rows[:2]), ["T PUK Banyak Sari Dua", "T PUK Banyak Sari Satu"]
+		)
+		chosen = next(row for row in rows if titles[row["id"]] == "T PUK Banyak Sari Dua")
+		self.send(tap(number, chosen["id"], chosen["title"], kind="list_reply"))
+		self.assertEqual(self.conversation_of(number).step, "what")
+		opened = self.say(number, "0")
+		self.assertEqual(
+			frappe.db.get_value("Grievance", opened.grievance, "owning_union"), "T PUK Banyak Sari Dua"
+		)
+		# one match: chosen at once
+		other = new_number()
+		self.say(other, "Halo")
+		self.say(other, "bravo")
+		self.assertEqual(self.conversation_of(other).step, "what")
+		bravo = self.say(other, "MANUSIA").grievance
+		self.assertEqual(frappe.db.get_value("Grievance", bravo, "owning_union"), "T PUK Banyak Bravo")
+		# none: the name as the worker wrote it, and the case in the receiving union
+		third = new_number()
+		self.say(third, "Halo")
+		self.say(third, "PT Tidak Dikenal")
+		case = self.say(third, "0").grievance
+		self.assertEqual(frappe.db.get_value("Grievance", case, "owning_union"), MANY)
+		self.assertIn("PT Tidak Dikenal", frappe.db.get_value("Grievance", case, "description"))
 
 	def test_declining_consent_keeps_nothing(self):
 		number = new_number()
@@ -535,6 +602,47 @@ class TestGuidedConversation(IntegrationTestCase):
 				"reply": 403,
 			},
 		)
+
+	@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+	@given(
+		st.lists(
+			st.one_of(
+				st.sampled_from(
+					["Halo", "1", "2", "3", "9", "0", "EN", "ID", "BARU", "ya", "tidak", "", "MANUSIA"]
+				).map(lambda text: (text, None)),
+				st.sampled_from(
+					["wp1", "wp0", "anonymous", "named", "agree", "decline", "yes", "no", "x"]
+				).map(lambda reply: ("", reply)),
+				st.text(max_size=60).map(lambda text: (text, None)),
+			),
+			min_size=1,
+			max_size=8,
+		)
+	)
+	def test_any_sequence_of_answers_is_processed_and_opens_at_most_one_case_per_conversation(self, answers):
+		number = new_number()
+		cases = set()
+		for text, reply in answers:
+			if reply:
+				message = tap(number, reply, reply)
+			else:
+				message = text_message(number, text)
+			payload = {"message": message, "contact": None, "metadata": {"phone_number_id": PHONE_NUMBER_ID}}
+			name, _created = inbox.receive("WhatsApp", message["id"], payload, summary="property")
+			self.assertEqual(
+				inbox.process_message(name), "Processed", frappe.db.get_value(inbox.INBOUND, name, "error")
+			)
+			grievance = frappe.db.get_value(inbox.INBOUND, name, "grievance")
+			if grievance:
+				cases.add(grievance)
+		news = sum(1 for text, reply in answers if guided.command_of(text, reply) == "new")
+		self.assertLessEqual(len(cases), news + 1, "a case per conversation, no more")
+		for case in cases:
+			self.assertEqual(frappe.db.get_value("Grievance", case, "channel"), "WhatsApp")
+			self.assertEqual(frappe.db.count(handle.HANDLE, {"grievance": case}), 1)
+		state = self.conversation_of(number)
+		self.assertNotIn(number[4:], json.dumps(state, default=str))
+		get_queue("short").empty()
 
 	def test_prompts_render_as_numbered_text_and_every_prompt_is_translated(self):
 		rendered = guided.as_text(

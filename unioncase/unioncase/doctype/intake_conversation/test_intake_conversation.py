@@ -42,6 +42,7 @@ class TestIntakeConversation(IntegrationTestCase):
 			self.assertNotIn(form, stored)
 		self.assertEqual(handle.resolve(row.contact_handle), NUMBER, "the number is in the handle, encrypted")
 		frappe.db.commit()
+		frappe.utils.background_jobs.get_queue("short").empty()
 		official = RestSession(OFFICIAL)
 		self.assertEqual(official.get(f"/api/resource/{guided.CONVERSATION}/{row.name}").status_code, 403)
 		self.assertEqual(official.get(f"/api/resource/{guided.CONVERSATION}").status_code, 403)
