@@ -123,11 +123,12 @@ EXPECTED_PROBES = {
 	"test_intake_paths": 108,
 	"test_whatsapp_guided_paths": 132,
 }
-# WhatsApp: workers who came through the guided first contact (intake/guided.py), one named (the
-# ordinary reporter's number and name, seen by custodians only), one anonymous (never seen by anyone)
+# WhatsApp: workers who came through the guided first contact (intake/guided.py), one named (their
+# number and profile name seen by custodians only), one anonymous (the anonymous reporter: never seen)
 WA_SUBJECT_PREFIX = "T identity wa "
+WA_NAMED = {"reporter_name": "Suwarni Probewati WhatsApp", "reporter_phone": "+6281377001289"}
 WA_WORKERS = {
-	"named": ("ordinary", f"{WA_SUBJECT_PREFIX}named: atasan memotong upah saya tanpa alasan"),
+	"named": ("whatsapp_named", f"{WA_SUBJECT_PREFIX}named: atasan memotong upah saya tanpa alasan"),
 	"anonymous": ("anonymous", f"{WA_SUBJECT_PREFIX}anonymous: mandor mengancam pekerja yang berserikat"),
 }
 OK, REFUSED, INVALID = 200, 403, 417
@@ -242,6 +243,7 @@ class TestIdentityLeaks(IntegrationTestCase):
 		secret = needles(REPORTERS["confidential"]) + needles(REPORTERS["anonymous"])
 		if email not in CUSTODIANS:
 			secret += needles(REPORTERS["ordinary"]) + phone_forms(OLD_ORDINARY_PHONE) + needles(MEMBER)
+			secret += needles(WA_NAMED)
 			if doctype == "Grievance":
 				# which member reported: the link itself is identity on a case
 				secret.append(self.member.name)
@@ -1102,8 +1104,8 @@ class TestIdentityLeaks(IntegrationTestCase):
 			)
 		# the suite can fail: the custodian does see the named worker's number and name
 		seen = self.sessions[NAMED_CUSTODIAN].get(f"/api/resource/Grievance/{named}").json()["data"]
-		self.assertEqual(seen["reporter_phone"], REPORTERS["ordinary"]["reporter_phone"])
-		self.assertEqual(seen["reporter_name"], REPORTERS["ordinary"]["reporter_name"])
+		self.assertEqual(seen["reporter_phone"], WA_NAMED["reporter_phone"])
+		self.assertEqual(seen["reporter_name"], WA_NAMED["reporter_name"])
 		self.assertTrue(seen["reporter_pseudonym"].startswith("WA-"))
 		official = self.sessions["t.branch.bogor@test.unioncase.org"].get(
 			f"/api/resource/Grievance/{anonymous}"
@@ -1123,7 +1125,7 @@ def make_whatsapp_cases() -> dict:
 	made = {}
 	try:
 		for kind, (reporter, text) in WA_WORKERS.items():
-			identity = REPORTERS[reporter]
+			identity = WA_NAMED if reporter == "whatsapp_named" else REPORTERS[reporter]
 			number = identity["reporter_phone"].lstrip("+")
 			answers = [text, "named" if kind == "named" else "anonymous", "agree", "yes"]
 			for position, answer in enumerate(answers):
@@ -1167,10 +1169,7 @@ def make_whatsapp_cases() -> dict:
 			frappe.utils.background_jobs.get_queue("short").empty()
 		if frappe.db.get_value("Grievance", made["anonymous"], "is_anonymous") != 1:
 			raise AssertionError("the anonymous worker's case is not anonymous")
-		if (
-			frappe.db.get_value("Grievance", made["named"], "reporter_phone")
-			!= REPORTERS["ordinary"]["reporter_phone"]
-		):
+		if frappe.db.get_value("Grievance", made["named"], "reporter_phone") != WA_NAMED["reporter_phone"]:
 			raise AssertionError("the named worker's number is not on their case")
 		if frappe.db.get_value(guided.CONVERSATION, {"grievance": made["named"]}, "answers"):
 			raise AssertionError("an opened conversation keeps its answers")
@@ -1191,12 +1190,15 @@ def remove_whatsapp_probe_data():
 
 	cases = frappe.get_all("Grievance", filters={"subject": ["like", f"{WA_SUBJECT_PREFIX}%"]}, pluck="name")
 	hashes = [
-		handle.address_hash(REPORTERS[reporter]["reporter_phone"]) for reporter, _text in WA_WORKERS.values()
+		handle.address_hash(number)
+		for number in (WA_NAMED["reporter_phone"], REPORTERS["anonymous"]["reporter_phone"])
 	]
 	handles = frappe.get_all("Contact Handle", filters={"address_hash": ["in", hashes]}, pluck="name")
+	handles += frappe.get_all("Contact Handle", filters={"grievance": ["in", cases or [""]]}, pluck="name")
 	frappe.db.delete("__Auth", {"doctype": "Contact Handle", "name": ["in", handles or [""]]})
 	frappe.db.delete("Contact Handle", {"name": ["in", handles or [""]]})
 	frappe.db.delete(guided.CONVERSATION, {"address_hash": ["in", hashes]})
+	frappe.db.delete(guided.CONVERSATION, {"grievance": ["in", cases or [""]]})
 	for doctype in ("Case Message", "Inbound Message"):
 		frappe.db.delete(doctype, {"grievance": ["in", cases or [""]]})
 	for table, column in (
