@@ -22,7 +22,6 @@ from unioncase.intake.test_whatsapp import (
 	Provider,
 	body_of,
 	inbound_for,
-	new_number,
 	post_signed,
 	text_message,
 )
@@ -50,6 +49,12 @@ PUK_BOGOR2 = "t.puk.bogor2.guided@test.unioncase.org"
 CUSTODIAN = "t.custodian.guided@test.unioncase.org"
 # the stand-in's port: beside this checkout's test server, so two checkouts' tests never share one
 PROVIDER_PORT = int(os.environ.get("UNIONCASE_TEST_PORT") or 8011) + 150
+
+
+def fresh_number() -> str:
+	"""A number no earlier run used (test_whatsapp's 4 random digits repeat over runs: an old open
+	case would take the message)."""
+	return "62813" + "".join(secrets.choice("0123456789") for _ in range(8))
 
 
 def interactive_of(request: dict) -> dict:
@@ -125,6 +130,7 @@ class TestGuidedConversation(IntegrationTestCase):
 
 	@classmethod
 	def tearDownClass(cls):
+		remove_test_unions()
 		cls.provider.stop()
 		frappe.db.set_single_value(whatsapp.SETTINGS, {"guided_intake": 0, "notice_template": None})
 		frappe.db.commit()
@@ -197,7 +203,7 @@ class TestGuidedConversation(IntegrationTestCase):
 	# --- the conversation -------------------------------------------------------------------------
 
 	def test_a_first_contact_is_guided_in_indonesian_and_opens_an_anonymous_case(self):
-		number, self.number_id = new_number(), GUIDED_NUMBER_ID
+		number, self.number_id = fresh_number(), GUIDED_NUMBER_ID
 		first = self.say(number, "Halo")
 		self.assertIsNone(first.grievance, "no case before the questions are answered")
 		welcome, workplace = self.received(number)
@@ -317,7 +323,7 @@ class TestGuidedConversation(IntegrationTestCase):
 	def test_english_on_request_a_known_member_skips_the_workplace_and_the_custodian_alone_sees_the_number(
 		self,
 	):
-		number = new_number()
+		number = fresh_number()
 		member = frappe.get_doc(
 			{
 				"doctype": "Union Member",
@@ -375,7 +381,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertEqual(len(self.received(number)), sent_before)
 
 	def test_a_conversation_resumes_expires_and_a_person_can_be_asked_for(self):
-		number = new_number()
+		number = fresh_number()
 		self.say(number, "Halo")
 		self.say(number, "2")  # T PUK Bogor Satu, by number
 		state = self.conversation_of(number)
@@ -435,7 +441,7 @@ class TestGuidedConversation(IntegrationTestCase):
 
 	def test_a_branch_with_many_workplaces_asks_for_the_name_and_lists_the_matches(self):
 		self.number_id = MANY_NUMBER_ID
-		number = new_number()
+		number = fresh_number()
 		self.say(number, "Halo")
 		self.assertEqual(self.last(number)["json"]["type"], "text")
 		self.assertIn("Tulis nama tempat kerja", body_text(self.last(number)))
@@ -454,14 +460,14 @@ class TestGuidedConversation(IntegrationTestCase):
 			frappe.db.get_value("Grievance", opened.grievance, "owning_union"), "T PUK Banyak Sari Dua"
 		)
 		# one match: chosen at once
-		other = new_number()
+		other = fresh_number()
 		self.say(other, "Halo")
 		self.say(other, "bravo")
 		self.assertEqual(self.conversation_of(other).step, "what")
 		bravo = self.say(other, "MANUSIA").grievance
 		self.assertEqual(frappe.db.get_value("Grievance", bravo, "owning_union"), "T PUK Banyak Bravo")
 		# none: the name as the worker wrote it, and the case in the receiving union
-		third = new_number()
+		third = fresh_number()
 		self.say(third, "Halo")
 		self.say(third, "PT Tidak Dikenal")
 		case = self.say(third, "0").grievance
@@ -469,7 +475,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertIn("PT Tidak Dikenal", frappe.db.get_value("Grievance", case, "description"))
 
 	def test_declining_consent_keeps_nothing(self):
-		number = new_number()
+		number = fresh_number()
 		self.say(number, "Atasan saya melakukan pelecehan di gudang belakang.")
 		self.say(number, "1")
 		self.send(tap(number, "anonymous", "Anonim"))
@@ -486,7 +492,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertFalse(frappe.db.exists(handle.HANDLE, state.contact_handle), "the number goes too")
 
 	def test_a_context_reply_joins_the_quoted_case_and_only_for_its_worker(self):
-		number = new_number()
+		number = fresh_number()
 		first = self.open_for_triage(number)
 		ack_id = frappe.db.get_value(
 			"Case Message", {"grievance": first, "purpose": guided.ACKNOWLEDGEMENT}, "provider_message_id"
@@ -499,12 +505,12 @@ class TestGuidedConversation(IntegrationTestCase):
 		plain = self.say(number, "Dan ini soal kasus kedua.")
 		self.assertEqual(plain.grievance, second)
 		# another number quoting the same id joins nothing of this worker's
-		stranger = new_number()
+		stranger = fresh_number()
 		other = self.say(stranger, "MANUSIA", context={"id": ack_id})
 		self.assertNotIn(other.grievance, (first, second))
 
 	def test_a_changed_number_moves_the_handle_and_the_conversation_continues(self):
-		number, new = new_number(), new_number()
+		number, new = fresh_number(), fresh_number()
 		case = self.open_for_triage(number)
 		system = text_message(
 			number,
@@ -536,7 +542,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertNotIn(new[4:], answer.text)
 
 	def test_the_receiving_number_routes_the_case_and_a_sibling_union_sees_none_of_it(self):
-		number = new_number()
+		number = fresh_number()
 		message = text_message(number, "MANUSIA")
 		opened = self.send(message, number_id=RIAU_NUMBER_ID)
 		case = opened.grievance
@@ -544,7 +550,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertTrue(all(r["path"] == f"/v20.0/{RIAU_NUMBER_ID}/messages" for r in self.received(number)))
 		self.assertTrue(self.received(number), "answered from the number the worker wrote to")
 		# the default number's message goes to the default union
-		other = self.send(text_message(new_number(), "0"))
+		other = self.send(text_message(fresh_number(), "0"))
 		self.assertEqual(frappe.db.get_value("Grievance", other.grievance, "owning_union"), BRANCH)
 
 		riau, bogor = RestSession(RIAU_BRANCH), RestSession(BOGOR_BRANCH)
@@ -620,7 +626,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		)
 	)
 	def test_any_sequence_of_answers_is_processed_and_opens_at_most_one_case_per_conversation(self, answers):
-		number = new_number()
+		number = fresh_number()
 		cases = set()
 		for text, reply in answers:
 			if reply:
@@ -678,3 +684,25 @@ class TestGuidedConversation(IntegrationTestCase):
 			for option in entry.get("options", []) if isinstance(entry, dict) else []:
 				self.assertLessEqual(len(option["title"]), 20, option)
 				self.assertLessEqual(len(translations[option["title"]]), 20, option)
+
+
+def remove_test_unions():
+	"""The branches this class added, with their cases: other suites' oracles know only hierarchy_data's
+	tree. Rows are deleted directly (no worker runs beside the tests to take delete_doc's jobs)."""
+	unions = [*GUIDED_WORKPLACES, *MANY_WORKPLACES, GUIDED, MANY]
+	cases = frappe.get_all("Grievance", filters={"owning_union": ["in", unions]}, pluck="name") or [""]
+	handles = frappe.get_all(handle.HANDLE, filters={"grievance": ["in", cases]}, pluck="name") or [""]
+	frappe.db.delete("__Auth", {"doctype": handle.HANDLE, "name": ["in", handles]})
+	for doctype in (handle.HANDLE, "Case Message", inbox.INBOUND, guided.CONVERSATION):
+		frappe.db.delete(doctype, {"grievance": ["in", cases]})
+	for doctype, column in (
+		("Comment", "reference_name"),
+		("Version", "docname"),
+		("Consent Event", "reference_name"),
+	):
+		frappe.db.delete(doctype, {column: ["in", cases]})
+	frappe.db.delete("Grievance", {"name": ["in", cases]})
+	frappe.db.delete("User Permission", {"allow": "Union", "for_value": ["in", unions]})
+	frappe.db.delete("Assignment Rule", {"name": ["in", [f"Grievance: {union}" for union in unions]]})
+	frappe.db.delete("Union", {"name": ["in", unions]})
+	frappe.db.commit()
