@@ -702,6 +702,7 @@ def remove_test_unions():
 	):
 		frappe.db.delete(doctype, {column: ["in", cases]})
 	frappe.db.delete("Grievance", {"name": ["in", cases]})
+	frappe.db.delete("WhatsApp Number Route", {"parent": whatsapp.SETTINGS})
 	frappe.db.delete("User Permission", {"allow": "Union", "for_value": ["in", unions]})
 	frappe.db.delete("Assignment Rule", {"name": ["in", [f"Grievance: {union}" for union in unions]]})
 	frappe.db.delete("Union", {"name": ["in", unions]})
