@@ -130,6 +130,8 @@ doc_events = {
 			"unioncase.hierarchy.sharing.on_document_moved",
 			# the analytics table's row of the case, in the same transaction (reports/summary.py)
 			"unioncase.reports.summary.on_case_change",
+			# a worker who asked for stage notices gets one (unioncase/intake/guided.py)
+			"unioncase.intake.guided.notify_stage_change",
 		],
 		"after_rename": "unioncase.reports.summary.on_case_rename",
 		"onload": "unioncase.privacy.confidential.reveal_in_form",
@@ -187,6 +189,8 @@ scheduler_events = {
 		# rows of the analytics table whose case was deleted without the hooks
 		"unioncase.reports.summary.prune",
 	],
+	# Guided first contact: unfinished conversations past their time lose what they held.
+	"hourly": ["unioncase.intake.guided.expire_stale_conversations"],
 	# Deadlines: flag overdue cases, then alert or escalate (unioncase/workflows/overdue.py).
 	"cron": {
 		"*/15 * * * *": ["unioncase.workflows.overdue.flag_overdue_cases"],

@@ -12,6 +12,13 @@ with a keyed hash to find their open case; it is never on the case.
 Replies go out through the Cloud API's messages endpoint (`send`, called by the conversation's
 delivery job): 429 and 5xx are retried with the job's backoff, 4xx never; outside the 24-hour
 customer-service window only the approved template named in WhatsApp Settings may be sent.
+
+A first message starts the guided conversation (`guided.py`, when *Guided First Contact* is on):
+its questions go out as interactive reply buttons or a list. A reply quoting a message the union sent
+(`context.id`) joins that message's case; a `system` message saying the worker's number changed
+moves their contact handles to the new number. The business number a message was sent to
+(`metadata.phone_number_id`) routes it to its union (WhatsApp Settings' routing table), and answers
+go out from that number.
 """
 
 import hashlib
@@ -29,7 +36,7 @@ from frappe.utils import get_datetime, get_url, now_datetime
 from frappe.utils.password import decrypt, get_encryption_key
 from werkzeug.wrappers import Response
 
-from unioncase.intake import conversation, files, handle, inbox, tracking
+from unioncase.intake import conversation, files, guided, handle, inbox, tracking
 from unioncase.intake.conversation import DeliveryDeferred, DeliveryRefused
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
@@ -41,7 +48,7 @@ WINDOW = timedelta(hours=24)
 TIMEOUT = (5, 30)
 MAX_MEDIA = 16 * 1024 * 1024
 # Message types that make or join a case; any other type is kept as Ignored.
-HANDLED = ("text", "image", "document", "audio", "interactive", "button", "location", "reaction")
+HANDLED = ("text", "image", "document", "audio", "interactive", "button", "location", "reaction", "system")
 MEDIA = ("image", "document", "audio")
 CLOSED_STATES = ("Resolved", "Closed", "Rejected")
 # A delivery status never goes back: a late "sent" after "read" changes nothing.
@@ -63,7 +70,23 @@ def settings() -> frappe._dict:
 		default_union=values.get("default_union"),
 		reply_template=values.get("reply_template"),
 		template_language=values.get("template_language") or "id",
+		notice_template=values.get("notice_template"),
+		# on unless turned off (a site that never saved the new field has it on)
+		guided=bool(int(values.get("guided_intake", 1) or 0)),
 	)
+
+
+def routed_union(phone_number_id) -> str | None:
+	"""The union a business number's messages go to (the routing table), else the Receiving Union."""
+	if phone_number_id:
+		union = frappe.db.get_value(
+			"WhatsApp Number Route",
+			{"parent": SETTINGS, "parenttype": SETTINGS, "phone_number_id": str(phone_number_id)},
+			"union",
+		)
+		if union:
+			return union
+	return settings().default_union or frappe.db.get_single_value("Intake Settings", "default_union")
 
 
 def secret(field: str) -> str | None:
@@ -237,27 +260,72 @@ def listed(value) -> list:
 
 def address_hash(number: str) -> str:
 	"""A keyed hash of a number: finds the sender's case without storing the number in the clear."""
-	key = hashlib.sha256(f"unioncase-contact:{get_encryption_key()}".encode()).digest()
-	return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+	return handle.address_hash(number)
 
 
-def sender_number(message: dict) -> str:
-	raw = str(message.get("from") or "")
+def sender_number(message: dict, raw: str | None = None) -> str:
+	raw = str(raw if raw is not None else message.get("from") or "")
 	digits = "".join(character for character in raw if character.isdigit())
 	return normalize_phone(f"+{digits}", "WhatsApp number")
 
 
 def open_case_of(number_hash: str) -> tuple[str, str] | None:
 	"""(case, handle) of the sender's newest open case."""
-	for row in frappe.get_all(
-		handle.HANDLE,
-		filters={"address_hash": number_hash},
-		fields=["name", "grievance"],
-		order_by="creation desc",
-	):
-		if frappe.db.get_value("Grievance", row.grievance, "status") not in CLOSED_STATES:
-			return row.grievance, row.name
+	return guided.open_case_of(number_hash)
+
+
+def reply_id_of(message: dict) -> str | None:
+	"""The id of the button or list row the worker tapped (or a template button's payload)."""
+	kind = message.get("type")
+	part = message.get(kind) if isinstance(message.get(kind), dict) else {}
+	if kind == "interactive":
+		reply = part.get("button_reply") or part.get("list_reply")
+		return str(reply.get("id")) if isinstance(reply, dict) and reply.get("id") else None
+	if kind == "button":
+		return str(part.get("payload")) if part.get("payload") else None
 	return None
+
+
+def context_case(message: dict, number_hash: str) -> str | None:
+	"""The case of the union's message the worker replied to (`context.id`), if it was sent to them."""
+	context = message.get("context")
+	quoted = context.get("id") if isinstance(context, dict) else None
+	if not isinstance(quoted, str) or not quoted:
+		return None
+	sent = frappe.db.get_value(
+		conversation.CASE_MESSAGE,
+		{"provider_message_id": quoted, "direction": conversation.TO_WORKER},
+		["grievance", "contact_handle"],
+		as_dict=True,
+	)
+	if not (sent and sent.grievance and sent.contact_handle):
+		return None
+	# only the worker the message went to joins its case by quoting it
+	if frappe.db.get_value(handle.HANDLE, sent.contact_handle, "address_hash") != number_hash:
+		return None
+	return sent.grievance
+
+
+def number_changed(message: dict, number_hash: str) -> Outcome:
+	"""A `system` message: the worker moved to a new number; their handles and conversation follow."""
+	part = message.get("system") if isinstance(message.get("system"), dict) else {}
+	new_raw = part.get("wa_id") or part.get("new_wa_id")
+	if part.get("type") not in (None, "user_changed_number", "customer_changed_number") or not new_raw:
+		return Outcome(inbox.IGNORED, _("A WhatsApp system message that is not a number change."))
+	try:
+		new_number = sender_number(message, str(new_raw))
+	except frappe.ValidationError:
+		frappe.clear_messages()
+		return Outcome(inbox.IGNORED, _("The new WhatsApp number is not a valid phone number."))
+	moved = guided.move_number(CHANNEL, number_hash, new_number, address_hash(new_number))
+	if not moved:
+		return Outcome(inbox.IGNORED, _("A number change from a number with no case."))
+	cases = [name for name in moved if frappe.db.exists("Grievance", name)]
+	for case in cases:
+		frappe.get_doc("Grievance", case).add_comment(
+			"Info", _("The worker's WhatsApp number changed; the conversation continues on the new one.")
+		)
+	return Outcome(inbox.PROCESSED, grievance=cases[0] if cases else None)
 
 
 def text_of(message: dict) -> str:
@@ -304,7 +372,16 @@ def process(inbound, payload: dict) -> Outcome:
 		frappe.clear_messages()
 		return Outcome(inbox.IGNORED, _("The sender's WhatsApp number is not a valid phone number."))
 	number_hash = address_hash(number)
+	if kind == "system":
+		return number_changed(message, number_hash)
 	text = text_of(message)
+	quoted = context_case(message, number_hash)
+	if quoted and kind != "reaction":
+		# an answer to a message of the union's: that message's case, whatever else is open
+		guided.join(quoted, CHANNEL, text, inbound.name)
+		if kind in MEDIA:
+			fetch_media(message, quoted)
+		return Outcome(inbox.PROCESSED, grievance=quoted)
 	found = open_case_of(number_hash)
 	if kind == "reaction":
 		# a reaction belongs to a conversation; it never opens a case
@@ -312,19 +389,47 @@ def process(inbound, payload: dict) -> Outcome:
 			return Outcome(inbox.IGNORED, _("A WhatsApp reaction from a number with no open case."))
 		conversation.record_inbound(found[0], CHANNEL, text, inbound.name)
 		return Outcome(inbox.PROCESSED, grievance=found[0])
+	metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
+	if settings().guided:
+		contact = payload.get("contact") if isinstance(payload.get("contact"), dict) else {}
+		profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+		sender = guided.Sender(
+			number=number,
+			address_hash=number_hash,
+			union=routed_union(metadata.get("phone_number_id")),
+			channel_number=str(metadata.get("phone_number_id") or "") or None,
+			name=profile.get("name"),
+		)
+		result = guided.handle(CHANNEL, sender, text, reply_id_of(message), inbound, has_media=kind in MEDIA)
+		if result.opened:
+			attach_media_of(result.inbound_messages, result.grievance)
+		elif result.grievance and kind in MEDIA:
+			fetch_media(message, result.grievance)
+		return Outcome(inbox.PROCESSED, grievance=result.grievance)
 	if found:
 		grievance = found[0]
 		conversation.record_inbound(grievance, CHANNEL, text, inbound.name)
 		frappe.get_doc("Grievance", grievance).add_comment("Info", _("The worker wrote again on WhatsApp."))
 	else:
-		grievance = open_case(inbound, message, number, number_hash, text)
+		grievance = open_case(inbound, message, number, number_hash, text, metadata.get("phone_number_id"))
 	if kind in MEDIA:
 		fetch_media(message, grievance)
 	return Outcome(inbox.PROCESSED, grievance=grievance)
 
 
-def open_case(inbound, message: dict, number: str, number_hash: str, text: str) -> str:
-	union = settings().default_union or frappe.db.get_single_value("Intake Settings", "default_union")
+def attach_media_of(inbound_messages: list[str], grievance: str):
+	"""The photos, documents and voice notes sent during the guided conversation, now on its case."""
+	for name in inbound_messages:
+		try:
+			message = inbox.payload_of(frappe.get_doc(inbox.INBOUND, name)).get("message") or {}
+		except (ValueError, TypeError):
+			continue
+		if isinstance(message, dict) and message.get("type") in MEDIA:
+			fetch_media(message, grievance)
+
+
+def open_case(inbound, message: dict, number: str, number_hash: str, text: str, phone_number_id=None) -> str:
+	union = routed_union(phone_number_id)
 	if not union:
 		raise frappe.ValidationError("No intake union: set the Receiving Union in WhatsApp Settings")
 	case = inbox.open_anonymous_case(
@@ -332,7 +437,18 @@ def open_case(inbound, message: dict, number: str, number_hash: str, text: str) 
 	)
 	code = tracking_code(message["id"])
 	contact = handle.create(case.name, tracking.code_hash(code), number, handle.PHONE)
-	frappe.db.set_value(handle.HANDLE, contact, "address_hash", number_hash)
+	frappe.db.set_value(
+		handle.HANDLE,
+		contact,
+		{"address_hash": number_hash, "channel_number": str(phone_number_id or "") or None},
+	)
+	frappe.db.set_value(
+		"Grievance",
+		case.name,
+		"reporter_pseudonym",
+		handle.pseudonym(contact, CHANNEL),
+		update_modified=False,
+	)
 	conversation.record_inbound(case.name, CHANNEL, text, inbound.name)
 	acknowledge(case.name, contact, inbound.name)
 	return case.name
@@ -345,8 +461,7 @@ def subject_of(text: str) -> str:
 
 def tracking_code(wamid: str) -> str:
 	"""The case's tracking code, derived from the first message's id with the site's key, never stored."""
-	key = hashlib.sha256(f"unioncase-intake:{get_encryption_key()}".encode()).digest()
-	return tracking.code_from_secret(key, f"whatsapp:{wamid}")
+	return guided.code_for_key(f"whatsapp:{wamid}")
 
 
 def acknowledge(grievance: str, contact: str, inbound_message: str):
@@ -367,12 +482,8 @@ def acknowledge(grievance: str, contact: str, inbound_message: str):
 
 
 def acknowledgement_text(doc) -> str:
-	wamid = frappe.db.get_value(inbox.INBOUND, doc.inbound_message, "dedup_key").split(":", 1)[1]
-	with worker_language():
-		return _(
-			"Your report was received by the union. Your tracking code is {0}. Keep it to yourself: with it "
-			"you can follow your case on {1}. Reply here to add information."
-		).format(tracking.display(tracking_code(wamid)), get_url(conversation.TRACKING_PATH))
+	"""In the worker's language (Bahasa Indonesia unless they chose English), with the code."""
+	return guided.acknowledgement_text(doc)
 
 
 @contextmanager
@@ -505,17 +616,24 @@ def save_media(content: bytes, grievance: str, label: str):
 # --- outbound -----------------------------------------------------------------------------------
 
 
-def last_inbound_on(grievance: str):
+def last_inbound_on(grievance: str | None, intake_conversation: str | None = None):
+	"""When the worker last wrote on WhatsApp: on the case, or (no case yet) in the guided conversation."""
+	if not grievance:
+		# the guided conversation keeps when the worker last wrote (its messages may be gone: declined)
+		if not intake_conversation:
+			return None
+		return frappe.db.get_value(guided.CONVERSATION, intake_conversation, "last_inbound_on")
+	where = {"grievance": grievance}
 	return frappe.db.get_value(
 		conversation.CASE_MESSAGE,
-		{"grievance": grievance, "direction": conversation.FROM_WORKER, "channel": CHANNEL},
+		{**where, "direction": conversation.FROM_WORKER, "channel": CHANNEL},
 		"sent_on",
 		order_by="creation desc",
 	)
 
 
-def within_window(grievance: str) -> bool:
-	last = last_inbound_on(grievance)
+def within_window(grievance: str | None, intake_conversation: str | None = None) -> bool:
+	last = last_inbound_on(grievance, intake_conversation)
 	return bool(last) and now_datetime() - get_datetime(last) < WINDOW
 
 
@@ -546,9 +664,20 @@ def send(doc):
 	else:
 		text = doc.content
 	body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": number.lstrip("+")}
-	if within_window(doc.grievance):
-		body.update({"type": "text", "text": {"preview_url": False, "body": text}})
-	elif config.reply_template:
+	options = json.loads(doc.options) if doc.get("options") else None
+	if within_window(doc.grievance, doc.get("intake_conversation")):
+		if doc.get("purpose") == guided.PROMPT and options and options.get("options"):
+			body.update({"type": "interactive", "interactive": interactive(text, options)})
+		else:
+			body.update({"type": "text", "text": {"preview_url": False, "body": text}})
+	elif doc.get("purpose") == guided.STAGE_NOTICE and (config.notice_template or config.reply_template):
+		template = {"name": config.notice_template or config.reply_template}
+		template["language"] = {"code": config.template_language}
+		if config.notice_template:
+			stage = (options or {}).get("stage") or ""
+			template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": stage}]}]
+		body.update({"type": "template", "template": template})
+	elif config.reply_template and doc.get("purpose") != guided.PROMPT:
 		body.update(
 			{
 				"type": "template",
@@ -557,20 +686,27 @@ def send(doc):
 		)
 	else:
 		raise DeliveryRefused(window_refusal())
-	doc.db_set("provider_message_id", post_message(config, token, body))
+	sending_number = (
+		frappe.db.get_value(handle.HANDLE, doc.contact_handle, "channel_number") or config.phone_number_id
+	)
+	doc.db_set("provider_message_id", post_message(config, token, body, sending_number=sending_number))
 
 
-def post_message(config, token: str, body: dict, session: requests.Session | None = None) -> str | None:
+def post_message(
+	config, token: str, body: dict, session: requests.Session | None = None, sending_number: str | None = None
+) -> str | None:
 	"""POST one message to the Cloud API; its `wamid`. 429, 5xx and network errors defer, 4xx refuse."""
-	return read_answer(raw_post(config, token, body, session))
+	return read_answer(raw_post(config, token, body, session, sending_number))
 
 
-def raw_post(config, token: str, body: dict, session: requests.Session | None = None):
+def raw_post(
+	config, token: str, body: dict, session: requests.Session | None = None, sending_number: str | None = None
+):
 	"""The HTTP request alone, calling nothing of Frappe (a broadcast sends from threads): the
-	provider's answer, or the network error."""
+	provider's answer, or the network error. `sending_number`: the business number answering (routing)."""
 	try:
 		return (session or requests).post(
-			f"{config.graph_url}/{config.phone_number_id}/messages",
+			f"{config.graph_url}/{sending_number or config.phone_number_id}/messages",
 			json=body,
 			headers={"Authorization": f"Bearer {token}"},
 			timeout=TIMEOUT,
@@ -634,6 +770,48 @@ def open_connection(parallel: int = 1) -> frappe._dict:
 	session.mount("https://", adapter)
 	session.mount("http://", adapter)
 	return frappe._dict(config=settings(), token=secret("access_token"), session=session)
+
+
+def clip(text: str, limit: int) -> str:
+	text = " ".join(str(text or "").split())
+	return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def interactive(text: str, prompt: dict) -> dict:
+	"""A guided prompt as the Cloud API's interactive message: reply buttons (3 at most) or a list."""
+	body = {"text": text[:1024]}
+	options = prompt["options"]
+	if prompt.get("kind") == "buttons" and len(options) <= guided.MAX_BUTTONS:
+		return {
+			"type": "button",
+			"body": body,
+			"action": {
+				"buttons": [
+					{
+						"type": "reply",
+						"reply": {"id": o["id"], "title": clip(o["title"], guided.BUTTON_TITLE)},
+					}
+					for o in options
+				]
+			},
+		}
+	rows = []
+	for option in options[: guided.MAX_ROWS]:
+		row = {"id": option["id"], "title": clip(option["title"], guided.ROW_TITLE)}
+		description = option.get("description") or (
+			option["title"] if len(option["title"]) > guided.ROW_TITLE else ""
+		)
+		if description:
+			row["description"] = clip(description, guided.ROW_DESCRIPTION)
+		rows.append(row)
+	return {
+		"type": "list",
+		"body": body,
+		"action": {
+			"button": clip(prompt.get("button") or _("Choose"), guided.BUTTON_TITLE),
+			"sections": [{"title": clip(prompt.get("button") or _("Choose"), 24), "rows": rows}],
+		},
+	}
 
 
 def provider_error(response) -> str:

@@ -42,6 +42,7 @@ MEMBER = "Union Member"
 LOG = "Personal Data Redaction Log"
 WITHDRAWN_REPORTER = "Withdrawn Reporter"
 HANDLE = "Contact Handle"
+CONVERSATION = "Intake Conversation"
 
 RETENTION_POLICY = "Retention Policy"
 CONSENT_WITHDRAWN = "Consent Withdrawn"
@@ -169,11 +170,18 @@ def forget_contact_handles(name: str, address_only: bool = False) -> int:
 		return 0
 	frappe.db.delete("__Auth", {"doctype": HANDLE, "name": ["in", handles]})
 	if address_only:
+		# the number's keyed hash goes with it: nothing ties the number to the case any more
 		frappe.db.set_value(
-			HANDLE, {"name": ["in", handles]}, "address_kind", "Tracking Page", update_modified=False
+			HANDLE,
+			{"name": ["in", handles]},
+			{"address_kind": "Tracking Page", "address_hash": None},
+			update_modified=False,
 		)
 	else:
 		frappe.db.delete(HANDLE, {"name": ["in", handles]})
+	# the guided first contact that opened the case (its state holds the same hash)
+	if frappe.db.table_exists(CONVERSATION):
+		frappe.db.delete(CONVERSATION, {"grievance": name})
 	return len(handles)
 
 

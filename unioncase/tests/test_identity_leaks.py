@@ -124,6 +124,15 @@ EXPECTED_PROBES = {
 	"test_every_role_sees_its_cases": 12,
 	# + SMS (the anonymous worker also wrote by SMS): SMS Intake Settings and Frappe's SMS Log, per user
 	"test_intake_paths": 108 + 2 * 12,
+	"test_whatsapp_guided_paths": 132,
+}
+# WhatsApp: workers who came through the guided first contact (intake/guided.py), one named (their
+# number and profile name seen by custodians only), one anonymous (the anonymous reporter: never seen)
+WA_SUBJECT_PREFIX = "T identity wa "
+WA_NAMED = {"reporter_name": "Suwarni Probewati WhatsApp", "reporter_phone": "+6281377001289"}
+WA_WORKERS = {
+	"named": ("whatsapp_named", f"{WA_SUBJECT_PREFIX}named: atasan memotong upah saya tanpa alasan"),
+	"anonymous": ("anonymous", f"{WA_SUBJECT_PREFIX}anonymous: mandor mengancam pekerja yang berserikat"),
 }
 OK, REFUSED, INVALID = 200, 403, 417
 
@@ -191,6 +200,7 @@ class TestIdentityLeaks(IntegrationTestCase):
 		cls.sms_gateway = SmsGateway()
 		configure_sms(cls.sms_gateway, UNION)
 		cls.intake = make_intake_records(cls.cases, cls.sms_gateway)
+		cls.wa_cases = make_whatsapp_cases()
 		cls.token_clients = {
 			email: api_key_header(email) for email in (NAMED_CUSTODIAN, "t.branch.bogor@test.unioncase.org")
 		}
@@ -239,6 +249,7 @@ class TestIdentityLeaks(IntegrationTestCase):
 		secret = needles(REPORTERS["confidential"]) + needles(REPORTERS["anonymous"])
 		if email not in CUSTODIANS:
 			secret += needles(REPORTERS["ordinary"]) + phone_forms(OLD_ORDINARY_PHONE) + needles(MEMBER)
+			secret += needles(WA_NAMED)
 			if doctype == "Grievance":
 				# which member reported: the link itself is identity on a case
 				secret.append(self.member.name)
@@ -1033,6 +1044,193 @@ class TestIdentityLeaks(IntegrationTestCase):
 				status=OK if system_manager else REFUSED,
 				rows=0 if system_manager else None,
 			)
+
+	def test_whatsapp_guided_paths(self):
+		"""The guided first contact's cases: the document, lists with identity and pseudonym, the
+		conversation, the case messages, the guided conversation's state and the handles."""
+		named, anonymous = self.wa_cases["named"], self.wa_cases["anonymous"]
+		wa_filter = [["Grievance", "subject", "like", f"{WA_SUBJECT_PREFIX}%"]]
+		for email, session in self.every_user():
+			role = USERS.get(email, ("",))[0]
+			reads = self.in_scope(email) and role not in ROLES_WITHOUT_CONVERSATION
+			system_manager = role == "System Manager"
+			for kind, case in self.wa_cases.items():
+				self.check(
+					email,
+					f"WhatsApp {kind} case document",
+					session.get(f"/api/resource/Grievance/{case}"),
+					status=self.case_status(email),
+				)
+				self.check(
+					email,
+					f"WhatsApp {kind} case form getdoc",
+					session.get("/api/method/frappe.desk.form.load.getdoc", doctype="Grievance", name=case),
+					status=self.case_status(email),
+				)
+				self.check(
+					email,
+					f"conversation of the WhatsApp {kind} case",
+					session.get("/api/method/unioncase.intake.conversation.get_conversation", case=case),
+					status=OK if reads else REFUSED,
+				)
+			rows = 2 if self.in_scope(email) else 0
+			self.check(
+				email,
+				"WhatsApp cases list *",
+				session.get("/api/resource/Grievance", fields=["*"], filters=wa_filter),
+				rows=rows,
+			)
+			self.check(
+				email,
+				"WhatsApp cases reportview with pseudonym and identity columns",
+				session.post(
+					"/api/method/frappe.desk.reportview.get",
+					doctype="Grievance",
+					fields=[
+						f"`tabGrievance`.`{field}`"
+						for field in ("name", "reporter_pseudonym", *REPORTER_FIELDS)
+					],
+					filters=wa_filter,
+				),
+				rows=rows,
+			)
+			self.check(
+				email,
+				"WhatsApp cases' Case Message list *",
+				session.get(
+					"/api/resource/Case Message",
+					fields=["*"],
+					filters=[["grievance", "in", [named, anonymous]]],
+					limit_page_length=0,
+				),
+				doctype="Case Message",
+				status=OK if role not in ROLES_WITHOUT_CONVERSATION else REFUSED,
+			)
+			self.check(
+				email,
+				"Intake Conversation list *",
+				session.get("/api/resource/Intake Conversation", fields=["*"], limit_page_length=0),
+				doctype="Intake Conversation",
+				status=OK if system_manager else REFUSED,
+			)
+			self.check(
+				email,
+				"Contact Handle list * of the WhatsApp cases",
+				session.get(
+					"/api/resource/Contact Handle",
+					fields=["*"],
+					filters=[["grievance", "in", [named, anonymous]]],
+					limit_page_length=0,
+				),
+				doctype="Contact Handle",
+				status=OK if system_manager else REFUSED,
+			)
+		# the suite can fail: the custodian does see the named worker's number and name
+		seen = self.sessions[NAMED_CUSTODIAN].get(f"/api/resource/Grievance/{named}").json()["data"]
+		self.assertEqual(seen["reporter_phone"], WA_NAMED["reporter_phone"])
+		self.assertEqual(seen["reporter_name"], WA_NAMED["reporter_name"])
+		self.assertTrue(seen["reporter_pseudonym"].startswith("WA-"))
+		official = self.sessions["t.branch.bogor@test.unioncase.org"].get(
+			f"/api/resource/Grievance/{anonymous}"
+		)
+		self.assertTrue(
+			official.json()["data"]["reporter_pseudonym"].startswith("WA-"), "a pseudonym instead"
+		)
+
+
+def make_whatsapp_cases() -> dict:
+	"""Two workers answer the guided questions on WhatsApp (the inbox's job run in process), one named."""
+	from unioncase.intake import conversation, guided, inbox, whatsapp
+
+	remove_whatsapp_probe_data()
+	settings = frappe.db.get_singles_dict(whatsapp.SETTINGS)
+	frappe.db.set_single_value(whatsapp.SETTINGS, {"guided_intake": 1, "default_union": UNION})
+	made = {}
+	try:
+		for kind, (reporter, text) in WA_WORKERS.items():
+			identity = WA_NAMED if reporter == "whatsapp_named" else REPORTERS[reporter]
+			number = identity["reporter_phone"].lstrip("+")
+			answers = [text, "named" if kind == "named" else "anonymous", "agree", "yes"]
+			for position, answer in enumerate(answers):
+				message = {
+					"from": number,
+					"id": f"wamid.TLEAK{kind}{position}{frappe.generate_hash(length=6)}",
+					"timestamp": "1764750000",
+				}
+				if position:
+					message.update(
+						{
+							"type": "interactive",
+							"interactive": {
+								"type": "button_reply",
+								"button_reply": {"id": answer, "title": answer},
+							},
+						}
+					)
+				else:
+					message.update({"type": "text", "text": {"body": answer}})
+				payload = {
+					"message": message,
+					"contact": {"profile": {"name": identity["reporter_name"]}, "wa_id": number},
+					"metadata": {"phone_number_id": "1"},
+					"field": "messages",
+				}
+				name, _created = inbox.receive("WhatsApp", message["id"], payload, summary="probe")
+				if inbox.process_message(name) != "Processed":
+					raise AssertionError(frappe.db.get_value(inbox.INBOUND, name, "error"))
+			made[kind] = frappe.db.get_value(inbox.INBOUND, name, "grievance")
+			# no provider in this suite: the prompts count as delivered
+			frappe.db.set_value(
+				conversation.CASE_MESSAGE,
+				{"grievance": made[kind], "delivery_status": "Queued"},
+				"delivery_status",
+				"Sent",
+			)
+			if not made[kind]:
+				raise AssertionError(f"the {kind} guided conversation opened no case")
+			# no worker runs beside the tests: the delivery jobs would pile up in the queue
+			frappe.utils.background_jobs.get_queue("short").empty()
+		if frappe.db.get_value("Grievance", made["anonymous"], "is_anonymous") != 1:
+			raise AssertionError("the anonymous worker's case is not anonymous")
+		if frappe.db.get_value("Grievance", made["named"], "reporter_phone") != WA_NAMED["reporter_phone"]:
+			raise AssertionError("the named worker's number is not on their case")
+		if frappe.db.get_value(guided.CONVERSATION, {"grievance": made["named"]}, "answers"):
+			raise AssertionError("an opened conversation keeps its answers")
+	finally:
+		frappe.db.set_single_value(
+			whatsapp.SETTINGS,
+			{
+				"guided_intake": settings.get("guided_intake") or 0,
+				"default_union": settings.get("default_union"),
+			},
+		)
+	frappe.db.commit()
+	return made
+
+
+def remove_whatsapp_probe_data():
+	from unioncase.intake import guided, handle
+
+	cases = frappe.get_all("Grievance", filters={"subject": ["like", f"{WA_SUBJECT_PREFIX}%"]}, pluck="name")
+	hashes = [
+		handle.address_hash(number)
+		for number in (WA_NAMED["reporter_phone"], REPORTERS["anonymous"]["reporter_phone"])
+	]
+	handles = frappe.get_all("Contact Handle", filters={"address_hash": ["in", hashes]}, pluck="name")
+	handles += frappe.get_all("Contact Handle", filters={"grievance": ["in", cases or [""]]}, pluck="name")
+	frappe.db.delete("__Auth", {"doctype": "Contact Handle", "name": ["in", handles or [""]]})
+	frappe.db.delete("Contact Handle", {"name": ["in", handles or [""]]})
+	frappe.db.delete(guided.CONVERSATION, {"address_hash": ["in", hashes]})
+	frappe.db.delete(guided.CONVERSATION, {"grievance": ["in", cases or [""]]})
+	for doctype in ("Case Message", "Inbound Message"):
+		frappe.db.delete(doctype, {"grievance": ["in", cases or [""]]})
+	for table, column in (
+		("Version", "docname"),
+		("Comment", "reference_name"),
+		("Consent Event", "reference_name"),
+		("Grievance", "name"),
+	):
+		frappe.db.delete(table, {column: ["in", cases or [""]]})
 
 
 def listed(answer) -> int | None:

@@ -35,6 +35,14 @@ OK, REFUSED = 200, 403
 CLIENT_KINDS = ("cookie", "token")
 TREE_SIZE = 10  # unions (and so cases) in hierarchy_data.TREE
 PER_CLIENT = len(USERS) * len(CLIENT_KINDS)  # one probe per user and kind of client
+# WhatsApp business numbers routed to unions (WhatsApp Settings' routing table): a case each
+ROUTED = {
+	"109800000001": "T Cabang Bogor",
+	"109800000002": "T Cabang Karawang",
+	"109800000003": "T PUK Riau Satu",
+}
+# roles that read cases but not the conversation with the worker
+ROLES_WITHOUT_CONVERSATION = ("Union Researcher",)
 
 # Probes each test makes: the suite fails if a probe silently goes missing.
 EXPECTED_PROBES = {
@@ -57,6 +65,7 @@ EXPECTED_PROBES = {
 	"test_rest_union_tree_view": PER_CLIENT,
 	"test_rest_writes_stay_in_scope": 3 * len(CLIENT_KINDS),
 	"test_rest_member_broadcasts": PER_CLIENT + TREE_SIZE * PER_CLIENT,
+	"test_rest_whatsapp_cases_routed_by_receiving_number": PER_CLIENT + 2 * len(ROUTED) * PER_CLIENT,
 	# asserts each user's and client's observations at once (subTest), not probe by probe
 	"test_an_escalated_case_is_worked_by_its_owner_and_read_by_the_unions_below_it_came_from": 0,
 }
@@ -587,6 +596,40 @@ class TestPermissionMatrix(IntegrationTestCase):
 			self.assertFalse(frappe.db.exists("Grievance", {"subject": subject}))
 		self.assertNotEqual(frappe.db.get_value("Grievance", outside, "severity"), "High")
 
+	def test_rest_whatsapp_cases_routed_by_receiving_number(self):
+		"""A case opened in the union its receiving number routes to: seen in exactly that union's
+		part of the tree (list, document, conversation), by no sibling."""
+		cases = make_routed_whatsapp_cases()
+		union_of = {case: union for union, case in cases.items()}
+		for email, kind, client in self.every_client():
+			who = f"{email} ({kind})"
+			sees = expected_unions(email)
+			answer = client.get(
+				"/api/resource/Grievance", filters=[["name", "in", list(union_of)]], limit_page_length=0
+			)
+			self.check(
+				who,
+				"routed WhatsApp cases list",
+				answer,
+				OK,
+				lambda a: {union_of[row["name"]] for row in a.json()["data"]},
+				set(ROUTED.values()) & sees,
+			)
+			for union, case in cases.items():
+				self.check(
+					who,
+					f"routed WhatsApp case of {union}",
+					client.get(f"/api/resource/Grievance/{case}"),
+					OK if union in sees else REFUSED,
+				)
+				converses = union in sees and USERS[email][0] not in ROLES_WITHOUT_CONVERSATION
+				self.check(
+					who,
+					f"conversation of the routed WhatsApp case of {union}",
+					client.get("/api/method/unioncase.intake.conversation.get_conversation", case=case),
+					OK if converses else REFUSED,
+				)
+
 	def test_an_escalated_case_is_worked_by_its_owner_and_read_by_the_unions_below_it_came_from(self):
 		"""PUK Bogor Satu -> Cabang Bogor -> Federasi Garmen: owner and above write; the chain reads."""
 		from unioncase.workflows.actions import apply_workflow
@@ -637,6 +680,43 @@ class TestPermissionMatrix(IntegrationTestCase):
 			frappe.set_user("Administrator")
 			frappe.delete_doc("Grievance", case.name, force=True)
 			frappe.db.commit()
+
+
+def make_routed_whatsapp_cases() -> dict[str, str]:
+	"""A worker writes to each routed business number and asks for a person at once: {union: case}."""
+	from unioncase.intake import inbox, whatsapp
+
+	settings = frappe.get_single(whatsapp.SETTINGS)
+	previous = (settings.guided_intake, [row.as_dict() for row in settings.routes])
+	settings.guided_intake = 1
+	settings.set("routes", [{"phone_number_id": key, "union": union} for key, union in ROUTED.items()])
+	settings.save(ignore_permissions=True)
+	cases = {}
+	try:
+		for number_id, union in ROUTED.items():
+			number = "6281299" + "".join(str(int(c, 16) % 10) for c in frappe.generate_hash(length=5))
+			message = {
+				"from": number,
+				"id": f"wamid.TMATRIX{frappe.generate_hash(length=10)}",
+				"type": "text",
+				"text": {"body": "MANUSIA"},
+			}
+			payload = {"message": message, "metadata": {"phone_number_id": number_id}}
+			name, _created = inbox.receive("WhatsApp", message["id"], payload, summary="matrix")
+			inbox.process_message(name)
+			cases[union] = frappe.db.get_value(inbox.INBOUND, name, "grievance")
+			if frappe.db.get_value("Grievance", cases[union], "owning_union") != union:
+				raise AssertionError(f"the message to {number_id} did not open its case in {union}")
+			frappe.db.set_value("Case Message", {"grievance": cases[union]}, "delivery_status", "Sent")
+			# no worker runs beside the tests: the delivery jobs would pile up in the queue
+			frappe.utils.background_jobs.get_queue("short").empty()
+	finally:
+		settings = frappe.get_single(whatsapp.SETTINGS)
+		settings.guided_intake = previous[0]
+		settings.set("routes", previous[1])
+		settings.save(ignore_permissions=True)
+	frappe.db.commit()
+	return cases
 
 
 def reportview_unions(test):
