@@ -87,12 +87,15 @@ class StandInProvider:
 
 
 def configure(frappe, union: str, graph_url: str) -> dict:
-	"""Enable the channel for the run (the site's values come back with `restore`)."""
+	"""Enable the channel for the run (the site's values come back with `restore`); the guided first
+	contact is off, so each message opens its case and the wait to a case measures the inbox alone."""
 	doc = frappe.get_single(SETTINGS)
-	before = {field: doc.get(field) for field in ("enabled", "phone_number_id", "graph_url", "default_union")}
+	fields = ("enabled", "phone_number_id", "graph_url", "default_union", "guided_intake")
+	before = {field: doc.get(field) for field in fields}
 	doc.update(
 		{
 			"enabled": 1,
+			"guided_intake": 0,
 			"phone_number_id": "bench",
 			"graph_url": graph_url,
 			"default_union": union,

@@ -1,7 +1,7 @@
 """The guided first contact: a few questions, in the worker's language, before a case opens.
 
-Channel-independent: WhatsApp (`whatsapp.py`) calls it today, SMS (`sms.py`) the same way. A channel
-parses its message and calls, in the inbox's job,
+Channel-independent: WhatsApp (`whatsapp.py`) calls it; SMS (`sms.py`) does not yet (its `open_or_join`
+is where it plugs in). A channel parses its message and calls, in the inbox's job,
 
 	result = guided.handle(channel, sender, text, reply_id, inbound, has_media=False)
 
