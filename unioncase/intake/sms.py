@@ -27,10 +27,10 @@ import frappe
 import requests
 from frappe import _
 from frappe.utils import cint, get_url, now_datetime
-from frappe.utils.password import get_decrypted_password, get_encryption_key
+from frappe.utils.password import get_decrypted_password
 from werkzeug.wrappers import Response
 
-from unioncase.intake import conversation, handle, inbox, tracking, whatsapp
+from unioncase.intake import conversation, guided, handle, inbox, tracking, whatsapp
 from unioncase.intake.conversation import DeliveryDeferred, DeliveryRefused
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
@@ -480,7 +480,7 @@ def open_or_join(inbound, number: str, text: str, receiving_number: str | None =
 	contact = handle.create(case.name, tracking.code_hash(code), number, handle.PHONE)
 	frappe.db.set_value(handle.HANDLE, contact, "address_hash", number_hash)
 	conversation.record_inbound(case.name, CHANNEL, text, inbound.name)
-	acknowledge(case.name, contact, inbound.name)
+	conversation.queue_acknowledgement(case.name, CHANNEL, contact, inbound.name)
 	return case.name
 
 
@@ -505,25 +505,7 @@ def receiving_union(receiving_number: str | None) -> str:
 
 def tracking_code(dedup_key: str) -> str:
 	"""The case's tracking code, derived from the first message's key with the site's key, never stored."""
-	key = hashlib.sha256(f"unioncase-intake:{get_encryption_key()}".encode()).digest()
-	return tracking.code_from_secret(key, dedup_key)
-
-
-def acknowledge(grievance: str, contact: str, inbound_message: str):
-	"""Queue the acknowledgement; its text (with the code) is made only when it is sent."""
-	doc = frappe.get_doc(
-		{
-			"doctype": conversation.CASE_MESSAGE,
-			"grievance": grievance,
-			"direction": conversation.TO_WORKER,
-			"channel": CHANNEL,
-			"content": _("Acknowledgement with the tracking code (the code is shown only to the worker)."),
-			"contact_handle": contact,
-			"inbound_message": inbound_message,
-			"delivery_status": conversation.QUEUED,
-		}
-	).insert(ignore_permissions=True)
-	conversation.enqueue_delivery(doc.name)
+	return guided.code_for_key(dedup_key)
 
 
 def acknowledgement_text(doc) -> str:

@@ -450,7 +450,7 @@ def open_case(inbound, message: dict, number: str, number_hash: str, text: str, 
 		update_modified=False,
 	)
 	conversation.record_inbound(case.name, CHANNEL, text, inbound.name)
-	acknowledge(case.name, contact, inbound.name)
+	conversation.queue_acknowledgement(case.name, CHANNEL, contact, inbound.name)
 	return case.name
 
 
@@ -462,23 +462,6 @@ def subject_of(text: str) -> str:
 def tracking_code(wamid: str) -> str:
 	"""The case's tracking code, derived from the first message's id with the site's key, never stored."""
 	return guided.code_for_key(f"whatsapp:{wamid}")
-
-
-def acknowledge(grievance: str, contact: str, inbound_message: str):
-	"""Queue the acknowledgement; its text (with the code) is made only when it is sent."""
-	doc = frappe.get_doc(
-		{
-			"doctype": conversation.CASE_MESSAGE,
-			"grievance": grievance,
-			"direction": conversation.TO_WORKER,
-			"channel": CHANNEL,
-			"content": _("Acknowledgement with the tracking code (the code is shown only to the worker)."),
-			"contact_handle": contact,
-			"inbound_message": inbound_message,
-			"delivery_status": conversation.QUEUED,
-		}
-	).insert(ignore_permissions=True)
-	conversation.enqueue_delivery(doc.name)
 
 
 def acknowledgement_text(doc) -> str:
