@@ -46,7 +46,6 @@ MAX_INBOUND_PARTS = 20
 TIMEOUT = (5, 30)
 # How long the first part of a long message waits for the others before what came is joined.
 PART_WAIT = timedelta(minutes=10)
-REJECTED_COUNTER = "unioncase:sms:rejected"
 HMAC_MODE, TOKEN_MODE = "HMAC Signature", "Token"
 PER_PART = "One request per part"
 E164, NO_PLUS, NATIONAL = "E.164 (+62812...)", "International without + (62812...)", "National (0812...)"
@@ -219,18 +218,11 @@ def authenticate(raw: bytes, config, shared: str) -> tuple[int, str] | None:
 
 
 def count_rejection(reason: str):
-	"""Count a refused post, with why and from where but nothing of what was sent."""
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	frappe.cache.incr(key)
-	frappe.cache.expire(key, 8 * 24 * 60 * 60)
-	frappe.logger("unioncase.sms").warning(
-		"webhook refused: %s (from %s)", reason, getattr(frappe.local, "request_ip", None) or "unknown"
-	)
+	inbox.count_refused(CHANNEL, reason)
 
 
 def rejected_today() -> int:
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	return int(frappe.cache.get(key) or 0)
+	return inbox.refused_today(CHANNEL)
 
 
 def clean(value) -> str:

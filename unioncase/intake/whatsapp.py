@@ -54,7 +54,6 @@ CLOSED_STATES = ("Resolved", "Closed", "Rejected")
 # A delivery status never goes back: a late "sent" after "read" changes nothing.
 STATUS_RANK = {"Queued": 0, "Failed": 0, "Sent": 1, "Delivered": 2, "Read": 3}
 STATUSES = {"sent": "Sent", "delivered": "Delivered", "read": "Read", "failed": "Failed"}
-REJECTED_COUNTER = "unioncase:whatsapp:rejected"
 # Password fields as stored (encrypted) -> decrypted, in this process: the App Secret is read on every POST.
 DECRYPTED: dict[str, str] = {}
 WORKER_LANGUAGE = "id"
@@ -142,18 +141,11 @@ def signature_valid(raw: bytes, header: str | None, app_secret: str) -> bool:
 
 
 def count_rejection(reason: str):
-	"""Count a refused delivery, with why and from where but nothing of what was sent."""
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	frappe.cache.incr(key)
-	frappe.cache.expire(key, 8 * 24 * 60 * 60)
-	frappe.logger("unioncase.whatsapp").warning(
-		"webhook refused: %s (from %s)", reason, getattr(frappe.local, "request_ip", None) or "unknown"
-	)
+	inbox.count_refused(CHANNEL, reason)
 
 
 def rejected_today() -> int:
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	return int(frappe.cache.get(key) or 0)
+	return inbox.refused_today(CHANNEL)
 
 
 def notification() -> Response:
