@@ -167,6 +167,24 @@ def reply(case: str, message: str, channel: str | None = None) -> dict:
 	return {"name": doc.name, "delivery_status": doc.delivery_status, "channel": channel}
 
 
+def queue_acknowledgement(grievance: str, channel: str, contact: str, inbound_message: str):
+	"""Queue a new case's acknowledgement to the worker; its text (with the code) is made only when the
+	channel sends it, so the code is never stored."""
+	doc = frappe.get_doc(
+		{
+			"doctype": CASE_MESSAGE,
+			"grievance": grievance,
+			"direction": TO_WORKER,
+			"channel": channel,
+			"content": _("Acknowledgement with the tracking code (the code is shown only to the worker)."),
+			"contact_handle": contact,
+			"inbound_message": inbound_message,
+			"delivery_status": QUEUED,
+		}
+	).insert(ignore_permissions=True)
+	enqueue_delivery(doc.name)
+
+
 def delivery_job_id(case_message: str) -> str:
 	return f"case-message-delivery::{case_message}"
 

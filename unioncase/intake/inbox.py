@@ -385,3 +385,21 @@ def merge(name: str, case: str) -> str:
 		"Info", _("A message from the inbox was merged into this case.")
 	)
 	return case
+
+
+def refused_key(channel: str) -> str:
+	return frappe.cache.make_key(f"unioncase:{channel.lower()}:rejected:{now_datetime().date().isoformat()}")
+
+
+def count_refused(channel: str, reason: str):
+	"""Count a webhook post a channel refused before reading it: why and from where, nothing it held."""
+	key = refused_key(channel)
+	frappe.cache.incr(key)
+	frappe.cache.expire(key, 8 * 24 * 60 * 60)
+	frappe.logger(f"unioncase.{channel.lower()}").warning(
+		"webhook refused: %s (from %s)", reason, getattr(frappe.local, "request_ip", None) or "unknown"
+	)
+
+
+def refused_today(channel: str) -> int:
+	return int(frappe.cache.get(refused_key(channel)) or 0)

@@ -27,10 +27,10 @@ import frappe
 import requests
 from frappe import _
 from frappe.utils import cint, get_url, now_datetime
-from frappe.utils.password import get_decrypted_password, get_encryption_key
+from frappe.utils.password import get_decrypted_password
 from werkzeug.wrappers import Response
 
-from unioncase.intake import conversation, handle, inbox, tracking, whatsapp
+from unioncase.intake import conversation, guided, handle, inbox, tracking, whatsapp
 from unioncase.intake.conversation import DeliveryDeferred, DeliveryRefused
 from unioncase.intake.inbox import Outcome
 from unioncase.intake.phone import normalize_phone
@@ -46,7 +46,6 @@ MAX_INBOUND_PARTS = 20
 TIMEOUT = (5, 30)
 # How long the first part of a long message waits for the others before what came is joined.
 PART_WAIT = timedelta(minutes=10)
-REJECTED_COUNTER = "unioncase:sms:rejected"
 HMAC_MODE, TOKEN_MODE = "HMAC Signature", "Token"
 PER_PART = "One request per part"
 E164, NO_PLUS, NATIONAL = "E.164 (+62812...)", "International without + (62812...)", "National (0812...)"
@@ -219,18 +218,11 @@ def authenticate(raw: bytes, config, shared: str) -> tuple[int, str] | None:
 
 
 def count_rejection(reason: str):
-	"""Count a refused post, with why and from where but nothing of what was sent."""
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	frappe.cache.incr(key)
-	frappe.cache.expire(key, 8 * 24 * 60 * 60)
-	frappe.logger("unioncase.sms").warning(
-		"webhook refused: %s (from %s)", reason, getattr(frappe.local, "request_ip", None) or "unknown"
-	)
+	inbox.count_refused(CHANNEL, reason)
 
 
 def rejected_today() -> int:
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	return int(frappe.cache.get(key) or 0)
+	return inbox.refused_today(CHANNEL)
 
 
 def clean(value) -> str:
@@ -480,7 +472,7 @@ def open_or_join(inbound, number: str, text: str, receiving_number: str | None =
 	contact = handle.create(case.name, tracking.code_hash(code), number, handle.PHONE)
 	frappe.db.set_value(handle.HANDLE, contact, "address_hash", number_hash)
 	conversation.record_inbound(case.name, CHANNEL, text, inbound.name)
-	acknowledge(case.name, contact, inbound.name)
+	conversation.queue_acknowledgement(case.name, CHANNEL, contact, inbound.name)
 	return case.name
 
 
@@ -505,25 +497,7 @@ def receiving_union(receiving_number: str | None) -> str:
 
 def tracking_code(dedup_key: str) -> str:
 	"""The case's tracking code, derived from the first message's key with the site's key, never stored."""
-	key = hashlib.sha256(f"unioncase-intake:{get_encryption_key()}".encode()).digest()
-	return tracking.code_from_secret(key, dedup_key)
-
-
-def acknowledge(grievance: str, contact: str, inbound_message: str):
-	"""Queue the acknowledgement; its text (with the code) is made only when it is sent."""
-	doc = frappe.get_doc(
-		{
-			"doctype": conversation.CASE_MESSAGE,
-			"grievance": grievance,
-			"direction": conversation.TO_WORKER,
-			"channel": CHANNEL,
-			"content": _("Acknowledgement with the tracking code (the code is shown only to the worker)."),
-			"contact_handle": contact,
-			"inbound_message": inbound_message,
-			"delivery_status": conversation.QUEUED,
-		}
-	).insert(ignore_permissions=True)
-	conversation.enqueue_delivery(doc.name)
+	return guided.code_for_key(dedup_key)
 
 
 def acknowledgement_text(doc) -> str:

@@ -54,7 +54,6 @@ CLOSED_STATES = ("Resolved", "Closed", "Rejected")
 # A delivery status never goes back: a late "sent" after "read" changes nothing.
 STATUS_RANK = {"Queued": 0, "Failed": 0, "Sent": 1, "Delivered": 2, "Read": 3}
 STATUSES = {"sent": "Sent", "delivered": "Delivered", "read": "Read", "failed": "Failed"}
-REJECTED_COUNTER = "unioncase:whatsapp:rejected"
 # Password fields as stored (encrypted) -> decrypted, in this process: the App Secret is read on every POST.
 DECRYPTED: dict[str, str] = {}
 WORKER_LANGUAGE = "id"
@@ -142,18 +141,11 @@ def signature_valid(raw: bytes, header: str | None, app_secret: str) -> bool:
 
 
 def count_rejection(reason: str):
-	"""Count a refused delivery, with why and from where but nothing of what was sent."""
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	frappe.cache.incr(key)
-	frappe.cache.expire(key, 8 * 24 * 60 * 60)
-	frappe.logger("unioncase.whatsapp").warning(
-		"webhook refused: %s (from %s)", reason, getattr(frappe.local, "request_ip", None) or "unknown"
-	)
+	inbox.count_refused(CHANNEL, reason)
 
 
 def rejected_today() -> int:
-	key = frappe.cache.make_key(f"{REJECTED_COUNTER}:{now_datetime().date().isoformat()}")
-	return int(frappe.cache.get(key) or 0)
+	return inbox.refused_today(CHANNEL)
 
 
 def notification() -> Response:
@@ -450,7 +442,7 @@ def open_case(inbound, message: dict, number: str, number_hash: str, text: str, 
 		update_modified=False,
 	)
 	conversation.record_inbound(case.name, CHANNEL, text, inbound.name)
-	acknowledge(case.name, contact, inbound.name)
+	conversation.queue_acknowledgement(case.name, CHANNEL, contact, inbound.name)
 	return case.name
 
 
@@ -462,23 +454,6 @@ def subject_of(text: str) -> str:
 def tracking_code(wamid: str) -> str:
 	"""The case's tracking code, derived from the first message's id with the site's key, never stored."""
 	return guided.code_for_key(f"whatsapp:{wamid}")
-
-
-def acknowledge(grievance: str, contact: str, inbound_message: str):
-	"""Queue the acknowledgement; its text (with the code) is made only when it is sent."""
-	doc = frappe.get_doc(
-		{
-			"doctype": conversation.CASE_MESSAGE,
-			"grievance": grievance,
-			"direction": conversation.TO_WORKER,
-			"channel": CHANNEL,
-			"content": _("Acknowledgement with the tracking code (the code is shown only to the worker)."),
-			"contact_handle": contact,
-			"inbound_message": inbound_message,
-			"delivery_status": conversation.QUEUED,
-		}
-	).insert(ignore_permissions=True)
-	conversation.enqueue_delivery(doc.name)
 
 
 def acknowledgement_text(doc) -> str:

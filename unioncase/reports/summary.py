@@ -162,6 +162,17 @@ def rebuild(progress: bool = False):
 	frappe.db.sql(_select("1=1"))
 	frappe.db.commit()
 	total = frappe.db.sql(f"select count(*) from `{TABLE}`")[0][0]
+	fill_every_duration((lambda done: _progress(done, total, started)) if progress else None)
+	frappe.db.set_global(WATERMARK_KEY, str(frappe.db.sql("select now(6)")[0][0]))
+	frappe.db.set_global(VERSION_KEY, VERSION)
+	frappe.db.sql(f"analyze table `{TABLE}`")
+	frappe.db.commit()
+	if progress:
+		print(flush=True)
+
+
+def fill_every_duration(on_chunk=None):
+	"""The working times of every row, in chunks by name, each committed; `on_chunk(done)` after each."""
 	done, last, calendars = 0, "", {}
 	while True:
 		names = frappe.db.sql_list(
@@ -172,14 +183,8 @@ def rebuild(progress: bool = False):
 		fill_durations(names, calendars)
 		frappe.db.commit()
 		done, last = done + len(names), names[-1]
-		if progress:
-			_progress(done, total, started)
-	frappe.db.set_global(WATERMARK_KEY, str(frappe.db.sql("select now(6)")[0][0]))
-	frappe.db.set_global(VERSION_KEY, VERSION)
-	frappe.db.sql(f"analyze table `{TABLE}`")
-	frappe.db.commit()
-	if progress:
-		print(flush=True)
+		if on_chunk:
+			on_chunk(done)
 
 
 def _progress(done: int, total: int, started: float):
@@ -299,16 +304,7 @@ def refresh_durations():
 	"""Recompute every stored working time (a calendar changed)."""
 	if not exists():
 		return
-	last, calendars = "", {}
-	while True:
-		names = frappe.db.sql_list(
-			f"select name from `{TABLE}` where name > %s order by name limit %s", (last, CHUNK)
-		)
-		if not names:
-			break
-		fill_durations(names, calendars)
-		frappe.db.commit()
-		last = names[-1]
+	fill_every_duration()
 
 
 def reconcile(commit: bool = True):
