@@ -17,6 +17,15 @@ MAILBOX = "UnionCase Test Intake Mailbox"
 MAILBOX_ADDRESS = "pengaduan.bogor@test.unioncase.org"
 
 
+def forget_outgoing_accounts():
+	"""Frappe v15 remembers per process (frappe.local.outgoing_email_account, EmailAccount.find_outgoing)
+	the outgoing account each lookup found, and answers a later lookup for any sender with a remembered
+	default first: in one test process, this mailbox's mail would go out through the default account an
+	earlier test used (smtp.invalid). A request and a job start with nothing remembered; Frappe's own
+	tests reset it the same way (frappe/email/test_smtp.py)."""
+	frappe.local.outgoing_email_account = {}
+
+
 class IntakeMailbox:
 	"""Start the servers and the Email Account; `stop` removes everything again."""
 
@@ -60,6 +69,7 @@ class IntakeMailbox:
 			}
 		).insert(ignore_permissions=True)
 		self.account = account.name
+		forget_outgoing_accounts()
 		settings = frappe.get_single("Intake Settings")
 		settings.set("mailboxes", [{"email_account": self.account, "union": union}])
 		settings.save(ignore_permissions=True)
@@ -74,6 +84,7 @@ class IntakeMailbox:
 	def stop(self):
 		frappe.flags.testing_email = False
 		self.remove_account()
+		forget_outgoing_accounts()
 		self.imap.stop()
 		self.smtp.stop()
 
