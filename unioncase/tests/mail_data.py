@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import frappe
-from frappe.email.doctype.email_account.email_account import pull_from_email_account
+from frappe.email.doctype.email_account.email_account import EmailAccount, pull_from_email_account
 from frappe.utils.password import set_encrypted_password
 
 from unioncase.intake import inbox
@@ -17,13 +17,17 @@ MAILBOX = "UnionCase Test Intake Mailbox"
 MAILBOX_ADDRESS = "pengaduan.bogor@test.unioncase.org"
 
 
-def forget_outgoing_accounts():
-	"""Frappe v15 remembers per process (frappe.local.outgoing_email_account, EmailAccount.find_outgoing)
-	the outgoing account each lookup found, and answers a later lookup for any sender with a remembered
-	default first: in one test process, this mailbox's mail would go out through the default account an
-	earlier test used (smtp.invalid). A request and a job start with nothing remembered; Frappe's own
-	tests reset it the same way (frappe/email/test_smtp.py)."""
+def remember_only_this_mailbox():
+	"""Frappe v15 remembers per process the outgoing account each lookup found
+	(frappe.local.outgoing_email_account, EmailAccount.find_outgoing), and answers a lookup for a sender
+	it has not remembered with the remembered default. In a test process, mail sent at once (in_test)
+	before the acknowledgement (the new case's assignment notice, through the default account, which is
+	smtp.invalid here) makes the acknowledgement go out through that default too. A request and a job
+	start with nothing remembered; Frappe's own tests reset it (frappe/email/test_smtp.py). So: forget
+	them, then remember this mailbox for its own address, as a job that sent from it first would."""
 	frappe.local.outgoing_email_account = {}
+	if frappe.db.exists("Email Account", MAILBOX):
+		EmailAccount.find_outgoing(match_by_email=MAILBOX_ADDRESS)
 
 
 class IntakeMailbox:
@@ -69,7 +73,7 @@ class IntakeMailbox:
 			}
 		).insert(ignore_permissions=True)
 		self.account = account.name
-		forget_outgoing_accounts()
+		remember_only_this_mailbox()
 		settings = frappe.get_single("Intake Settings")
 		settings.set("mailboxes", [{"email_account": self.account, "union": union}])
 		settings.save(ignore_permissions=True)
@@ -84,7 +88,7 @@ class IntakeMailbox:
 	def stop(self):
 		frappe.flags.testing_email = False
 		self.remove_account()
-		forget_outgoing_accounts()
+		remember_only_this_mailbox()
 		self.imap.stop()
 		self.smtp.stop()
 
