@@ -139,10 +139,20 @@ class TestPrivacyAudit(IntegrationTestCase):
 				"is_private": 1,
 			}
 		).insert(ignore_permissions=True)
-		assign_to.add(
-			{"assign_to": [OFFICIAL], "doctype": "Grievance", "name": case.name, "description": case.subject},
-			ignore_permissions=True,
-		)
+		# the "assigned a new task" notification, made by its job, and its email, queued without a reference;
+		# the queue is held for the test so the email waits there as for a worker's job (tests send at once)
+		frappe.db.set_default("suspend_email_queue", 1)
+		self.addCleanup(self.release_email_queue)
+		with jobs_run_now():
+			assign_to.add(
+				{
+					"assign_to": [OFFICIAL],
+					"doctype": "Grievance",
+					"name": case.name,
+					"description": case.subject,
+				},
+				ignore_permissions=True,
+			)
 		frappe.get_doc(  # an alert quoting the case, as the overdue job and escalation write them
 			{
 				"doctype": "Notification Log",
@@ -163,6 +173,26 @@ class TestPrivacyAudit(IntegrationTestCase):
 			now=False,
 		)
 		self.fail_an_email(case)
+
+	@staticmethod
+	def release_email_queue():
+		frappe.db.set_default("suspend_email_queue", 0)
+		frappe.db.commit()  # the test's own commits (retention, erasure) kept the hold
+
+	def notification_emails_quoting(self, case) -> list[str]:
+		"""Emails to the official, queued without a reference (as Frappe queues a notification's), whose
+		message quotes the case's subject."""
+		queue, to = frappe.qb.DocType("Email Queue"), frappe.qb.DocType("Email Queue Recipient")
+		return (
+			frappe.qb.from_(queue)
+			.join(to)
+			.on(to.parent == queue.name)
+			.select(queue.name)
+			.where(to.recipient == OFFICIAL)
+			.where(queue.reference_name.isnull() | (queue.reference_name == ""))
+			.where(queue.message.like(f"%{self.worker.token}%"))
+			.run(pluck=True)
+		)
 
 	def fail_an_email(self, case):
 		"""An email that could not be sent: its failure notice and its trace quote the subject."""
@@ -338,6 +368,7 @@ class TestPrivacyAudit(IntegrationTestCase):
 		)
 		self.fill_case(case)
 		self.assertCopiesExist()
+		self.assertTrue(self.notification_emails_quoting(case), "the assignment notice's email")
 		frappe.db.set_value(
 			"Grievance",
 			case.name,
@@ -356,6 +387,7 @@ class TestPrivacyAudit(IntegrationTestCase):
 		)
 		redact_due_cases(settings)
 		self.assertTrue(frappe.db.get_value("Grievance", case.name, "redacted_on"))
+		self.assertFalse(self.notification_emails_quoting(case))
 		self.assertNoCopyLeft()
 
 	def test_a_withdrawal_leaves_the_worker_only_on_their_member_record(self):
