@@ -176,8 +176,9 @@ class TestPrivacyAudit(IntegrationTestCase):
 
 	@staticmethod
 	def release_email_queue():
+		frappe.db.commit()  # sends the test left for after its commit find the queue still held
 		frappe.db.set_default("suspend_email_queue", 0)
-		frappe.db.commit()  # the test's own commits (retention, erasure) kept the hold
+		frappe.db.commit()
 
 	def notification_emails_quoting(self, case) -> list[str]:
 		"""Emails to the official, queued without a reference (as Frappe queues a notification's), whose
