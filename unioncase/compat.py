@@ -16,6 +16,18 @@ QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not No
 LIST_DROPS_EVERY_HIDDEN_COLUMN = QUERY_ENGINE_LISTS
 
 
+def officials_create_unions() -> bool:
+	"""Whether an official attached to part of the tree (a User Permission on Union) may create a union
+	below it. v16's permissions.has_user_permission lets a user create a tree node under a node they may
+	see (`_get_parent_and_ancestors`); v15 compares the new document's own name, still None before
+	naming (Document.insert checks "create" first), with the allowed unions and refuses: on v15 only an
+	unattached Union Administrator or System Manager creates unions. The app's scope hook
+	(hierarchy.permissions) can only deny, so it cannot grant this on v15."""
+	import frappe.permissions
+
+	return hasattr(frappe.permissions, "_get_parent_and_ancestors")
+
+
 def print_refused_status() -> int:
 	"""The HTTP status Frappe's print endpoints (download_pdf, the print view) answer a user who may not
 	print the document. v15's validate_print_permission raises DoesNotExistError, "not found" (404);
@@ -67,6 +79,22 @@ def migrate_command(site: str) -> list[str]:
 		"import sys; from frappe.migrate import SiteMigration; SiteMigration().run(site=sys.argv[1])",
 		site,
 	]
+
+
+def worker_command(queue: str) -> tuple[list[str], str]:
+	"""A background worker that runs the queue's jobs and exits (`--burst`), and the folder it runs in:
+	on a bench, Frappe's CLI from the sites folder (`bench worker --burst --queue <queue>`, v15 and
+	v16); on the embedded runtime, its own `monoframe worker` from the site folder (single-site: it
+	reads the site's .env there; see runtime/README.md)."""
+	import os
+
+	import frappe.utils.bench_helper
+
+	if hasattr(frappe.utils.bench_helper, "main"):
+		command = [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker"]
+		return [*command, "--burst", "--queue", queue], os.path.abspath(frappe.local.sites_path)
+	monoframe = os.path.join(os.path.dirname(sys.executable), "monoframe")
+	return [monoframe, "worker", "--burst", "--queue", queue], os.path.abspath(frappe.get_site_path())
 
 
 @frappe.whitelist()

@@ -6,7 +6,8 @@ rename leaves a comment, user defaults keep the old user name. The tables and co
 (copies.json). Two ways in:
 
 - by reference (every redaction): rows that point at the redacted document (a notification about
-  the case, its emails with their recipients and failure notices, error logs, comments, ToDos), its
+  the case, its emails with their recipients and failure notices, the emails of its notifications,
+  which Frappe queues without a reference (notification_emails), error logs, comments, ToDos), its
   search entry and queued search items. Where the case text goes (retention, erasure), those rows go
   (a ToDo keeps its assignment, without the text); on withdrawal, where the case text stays, the
   worker's identity strings are replaced in them.
@@ -20,13 +21,16 @@ Replacements go through SQL REPLACE: the worker's email becomes the deletion req
 address (as Frappe renames it), everything else the redaction marker.
 """
 
+import email
 import html
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import frappe
-from frappe.utils import strip_html
+from frappe.utils import get_datetime, get_url_to_form, strip_html
 
 COPIES = json.loads((Path(__file__).parent / "copies.json").read_text())
 GLOBAL_SEARCH = "__global_search"
@@ -34,6 +38,8 @@ SEARCH_QUEUE = "global_search_queue"
 # shorter identity strings are not searched for by value; case text shorter than MIN_TEXT neither
 MIN_NEEDLE = 6
 MIN_TEXT = 12
+# a notification's email is queued in the same transaction as the notification (its after_insert)
+NOTIFICATION_EMAIL_WINDOW = timedelta(hours=1)
 
 
 def forms(value: str) -> set[str]:
@@ -89,6 +95,10 @@ def forget_references(doctype: str, name: str, with_text: bool, identity: dict[s
 			identity or {},
 			{"reference_doctype": doctype, "reference_name": name},
 		)
+		for queued in notification_emails(doctype, name):
+			emails += rows_holding(
+				"Email Queue", COPIES["delete_by_value"]["Email Queue"], identity or {}, {"name": queued}
+			)
 		recipients = frappe.get_all(
 			"Email Queue Recipient",
 			filters={"recipient": ["in", list(identity or {}) or [""]]},
@@ -108,7 +118,7 @@ def forget_references(doctype: str, name: str, with_text: bool, identity: dict[s
 	emails = frappe.get_all(
 		"Email Queue", filters={"reference_doctype": doctype, "reference_name": name}, pluck="name"
 	)
-	delete_emails(emails)
+	delete_emails(sorted({*emails, *notification_emails(doctype, name)}))
 	for copy, (doctype_field, name_field) in COPIES["by_reference"].items():
 		filters = {doctype_field: doctype, name_field: name}
 		if copy == "Comment":
@@ -121,6 +131,54 @@ def forget_references(doctype: str, name: str, with_text: bool, identity: dict[s
 				)
 		else:
 			frappe.db.delete(copy, filters)
+
+
+def notification_emails(doctype: str, name: str) -> list[str]:
+	"""The emails Frappe queued for the document's notifications ("assigned a new task", alerts): queued
+	without a reference (Notification Log send_notification_email), they quote its subject.
+
+	One is the email to the notification's user, queued with it, without a reference, whose decoded body
+	(quoted-printable or base64 in the MIME message) links to the document: the link is the one stable
+	thing Frappe puts in it (its subject and header are translated text)."""
+	found = set()
+	notifications = frappe.get_all(
+		"Notification Log",
+		filters={"document_type": doctype, "document_name": name},
+		fields=["for_user", "link", "creation"],
+	)
+	for notification in notifications:
+		recipient = frappe.db.get_value("User", notification.for_user, "email")
+		if not recipient:
+			continue
+		link = notification.link or urlparse(get_url_to_form(doctype, name)).path
+		created = get_datetime(notification.creation)
+		queue, to = frappe.qb.DocType("Email Queue"), frappe.qb.DocType("Email Queue Recipient")
+		candidates = (
+			frappe.qb.from_(queue)
+			.join(to)
+			.on(to.parent == queue.name)
+			.select(queue.name, queue.message)
+			.where(to.recipient == recipient)
+			.where(queue.reference_name.isnull() | (queue.reference_name == ""))
+			.where(queue.creation >= created - NOTIFICATION_EMAIL_WINDOW)
+			.where(queue.creation <= created + NOTIFICATION_EMAIL_WINDOW)
+			.run()
+		)
+		found.update(queued for queued, message in candidates if link in email_text(message))
+	return sorted(found)
+
+
+def email_text(message: str | None) -> str:
+	"""The decoded text of a queued MIME message's parts (links as written, not as transfer-encoded)."""
+	if not message:
+		return ""
+	texts = []
+	for part in email.message_from_string(message).walk():
+		if part.get_content_maintype() != "text":
+			continue
+		payload = part.get_payload(decode=True) or b""
+		texts.append(html.unescape(payload.decode(part.get_content_charset() or "utf-8", errors="replace")))
+	return "\n".join(texts)
 
 
 def delete_emails(names: list[str]):

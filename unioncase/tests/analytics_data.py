@@ -111,6 +111,7 @@ def ensure_analytics_data() -> dict[str, str]:
 	for email, (role, union) in OFFICIALS.items():
 		ensure_user(email, role, union)
 
+	remove_analytics_cases()
 	names = {}
 	for key, case in CASES.items():
 		doc = frappe.get_doc(
@@ -165,11 +166,26 @@ def ensure_analytics_data() -> dict[str, str]:
 	return names
 
 
+def remove_analytics_cases():
+	"""The dataset's cases of an earlier class, if still stored: the dataset is left uncommitted for the
+	class's rollback, but under `bench run-tests` on Frappe v15 mail is sent at once in process
+	(frappe.flags.in_test: the new cases' assignment notices), and sending commits, so the cases outlive
+	the rollback and a later class would count them twice."""
+	names = frappe.get_all("Grievance", filters={"subject": ["like", "A analytics case %"]}, pluck="name")
+	if not names:
+		return
+	for table in frappe.get_meta("Grievance").get_table_fields():
+		frappe.db.delete(table.options, {"parenttype": "Grievance", "parent": ["in", names]})
+	frappe.db.delete("Grievance", {"name": ["in", names]})
+
+
 def forget_fixture_caches():
 	"""After the class's rollback: Redis still maps the rolled-back officials' assignment rules and
 	permissions, which would point later tests at rows that no longer exist."""
 	from frappe.cache_manager import clear_doctype_map
 
+	remove_analytics_cases()
+	frappe.db.commit()
 	clear_doctype_map("Assignment Rule", "Grievance")
 	frappe.cache.delete_value("user_permissions")
 	frappe.clear_cache(doctype="Grievance")

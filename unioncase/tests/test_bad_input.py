@@ -11,7 +11,7 @@ import json
 
 import frappe
 
-from unioncase.compat import IntegrationTestCase
+from unioncase.compat import IntegrationTestCase, officials_create_unions
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
 from unioncase.tests.privacy_data import ensure_role
@@ -36,7 +36,12 @@ BASES = {
 	"Grievance": (BRANCH, "subject", {"owning_union": "T Cabang Bogor", "workers_affected": 3}),
 	# full_name is an identity field (permission level 1): a branch's Identity Custodian records it
 	"Union Member": (CUSTODIAN, "full_name", {"workplace_union": "T PUK Bogor Satu"}),
-	"Union": (BRANCH, "union_name", {"level": "Workplace Union", "parent_union": "T Cabang Bogor"}),
+	# an attached official creates a union below their own on v16; on v15 only an admin may (compat)
+	"Union": (
+		BRANCH if officials_create_unions() else ADMIN,
+		"union_name",
+		{"level": "Workplace Union", "parent_union": "T Cabang Bogor"},
+	),
 	"Employer": (ADMIN, "employer_name", {}),
 	"Grievance Category": (ADMIN, "category_name", {}),
 	"Grievance Tag": (BRANCH, "tag_name", {}),

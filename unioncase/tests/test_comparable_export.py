@@ -3,20 +3,17 @@
 import csv
 import io
 import subprocess
-import sys
 import time
-from pathlib import Path
 from unittest.mock import patch
 
 import frappe
 from openpyxl import load_workbook
 
-from unioncase.compat import IntegrationTestCase
+from unioncase.compat import IntegrationTestCase, worker_command
 from unioncase.reports import export
 from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
-SITE_DIR = Path(__file__).resolve().parents[2] / "sites" / "test"
 ALL = "All"
 
 
@@ -151,13 +148,8 @@ class TestComparableExportWorker(IntegrationTestCase):
 		frappe.set_user("Administrator")
 		frappe.db.commit()  # enqueues after commit
 		try:
-			subprocess.run(
-				[str(Path(sys.executable).with_name("monoframe")), "worker", "--burst", "--queue", "long"],
-				cwd=SITE_DIR,
-				timeout=300,
-				check=True,
-				capture_output=True,
-			)
+			command, folder = worker_command("long")
+			subprocess.run(command, cwd=folder, timeout=300, check=True, capture_output=True)
 			for _attempt in range(20):
 				frappe.db.rollback()
 				doc = frappe.get_doc("Comparable Export", name)

@@ -60,12 +60,10 @@ class TestLogClearing(IntegrationTestCase):
 			).insert(ignore_permissions=True)
 			for age in ("old", "recent")
 		)
+		# aged on both clocks: v15's Notification Log.clear_old_logs compares `modified`, v16's `creation`
+		aged = add_days(now_datetime(), -PERIODS["Notification Log"] - 1)
 		frappe.db.set_value(
-			"Notification Log",
-			old.name,
-			"creation",
-			add_days(now_datetime(), -PERIODS["Notification Log"] - 1),
-			update_modified=False,
+			"Notification Log", old.name, {"creation": aged, "modified": aged}, update_modified=False
 		)
 		run_log_clean_up()  # Frappe's daily job
 		self.assertFalse(frappe.db.exists("Notification Log", old.name))
