@@ -9,12 +9,11 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import frappe
 from frappe.utils import now_datetime
 
-from unioncase.compat import IntegrationTestCase
+from unioncase.compat import IntegrationTestCase, worker_command
 from unioncase.intake import broadcast, inbox, whatsapp
 from unioncase.intake.phone import normalize_phone
 from unioncase.intake.test_whatsapp import (
@@ -32,7 +31,6 @@ from unioncase.tests.sms_gateway import SmsGateway
 from unioncase.tests.sms_gateway import configure as configure_sms
 from unioncase.tests.test_bad_input import messages
 
-SITE_DIR = Path(__file__).resolve().parents[2] / "sites" / "test"
 PREFIX = "T bc "
 PUK = "t.puk.bogor1@test.unioncase.org"
 BRANCH = "t.branch.bogor@test.unioncase.org"
@@ -515,9 +513,10 @@ class TestBroadcast(IntegrationTestCase):
 		frappe.db.set_single_value(broadcast.SETTINGS, "whatsapp_rate", 2)
 		frappe.db.commit()
 		name = self.queued(BRANCH, "T Cabang Bogor")
+		command, folder = worker_command("long")  # the runtime's worker, or the bench's on a bench
 		worker = subprocess.Popen(
-			[str(Path(sys.executable).with_name("monoframe")), "worker", "--burst", "--queue", "long"],
-			cwd=SITE_DIR,
+			command,
+			cwd=folder,
 			stdout=subprocess.DEVNULL,
 			stderr=subprocess.DEVNULL,
 			start_new_session=True,
