@@ -1,7 +1,8 @@
 """The guided first contact: a few questions, in the worker's language, before a case opens.
 
-Channel-independent: WhatsApp (`whatsapp.py`) calls it; SMS (`sms.py`) does not yet (its `open_or_join`
-is where it plugs in). A channel parses its message and calls, in the inbox's job,
+Channel-independent: WhatsApp (`whatsapp.process`) and SMS (`sms.open_or_join`) both call it, each when
+its settings' *Guided First Contact* is on (WhatsApp Settings, SMS Intake Settings: on by default). A
+channel parses its message and calls, in the inbox's job,
 
 	result = guided.handle(channel, sender, text, reply_id, inbound, has_media=False)
 
@@ -21,8 +22,10 @@ so the channel can attach their media) and `prompts`, the Case Messages it queue
 or *Acknowledgement*). Each prompt's `content` is the text in the worker's language and `options`
 (JSON) its choices, `{"kind": "buttons" | "list", "button": ..., "options": [{"id", "title",
 "description"}]}`; the channel's sender renders them when it delivers: WhatsApp as interactive reply
-buttons (at most 3) or a list (at most 10 rows), SMS as plain numbered lines (`as_text`). A numbered
-reply ("2"), a button's id, its title in either language and yes/no words are all accepted.
+buttons (at most 3) or a list (at most 10 rows), SMS as plain numbered lines (`as_text`, "0" the way to
+a person). A channel without buttons (`channels` in the prompts file) is sent a prompt's `short` text
+where it has one, so every SMS prompt fits 2 GSM-7 parts. A numbered reply ("2"), a button's id, its
+title in either language and yes/no words are all accepted.
 
 The questions: which workplace (the workplace unions under the receiving union; skipped when the
 number is a known member's, or when the receiving union is a workplace), what happened (skipped when
@@ -31,9 +34,9 @@ does and does not protect), consent to the Consent Text in force for the languag
 case with `record_consent`, so a Consent Event), and whether they want stage-change notices. Bahasa
 Indonesia by default; "EN"/"English" switches to English (and "ID" back) at any point. "0" or
 "MANUSIA" opens the case at once for triage with what is known. A conversation is resumable: its
-state is an Intake Conversation (keyed by the number's hash, no number in it); a message more than
-`expiry_hours` (WhatsApp Settings, 24 by default) after the worker's last one starts again, and what
-the expired one held is deleted. A later message from a number with an open case joins that case,
+state is an Intake Conversation (keyed by the channel and the number's hash, no number in it); a message
+more than `expiry_hours` (the channel's settings, 24 by default) after the worker's last one starts
+again, and what the expired one held is deleted. A later message from a number with an open case joins that case,
 unless the worker sends "BARU"/"NEW". Words and choices are data: `guided_prompts.json`.
 """
 
@@ -153,14 +156,20 @@ def join(grievance: str, channel: str, text: str, inbound_message: str | None):
 # --- the conversation ---------------------------------------------------------------------------
 
 
-def expiry_hours() -> int:
-	value = frappe.db.get_single_value("WhatsApp Settings", "conversation_expiry_hours")
+def channel_of(channel: str) -> dict:
+	"""The channel's entry of the prompts file: its settings DocType and whether it has buttons."""
+	return prompts()["channels"].get(channel) or {"settings": None, "buttons": False}
+
+
+def expiry_hours(channel: str = "WhatsApp") -> int:
+	doctype = channel_of(channel)["settings"]
+	value = frappe.db.get_single_value(doctype, "conversation_expiry_hours") if doctype else None
 	return int(value) if value else int(prompts()["expiry_hours"])
 
 
 def is_stale(conv) -> bool:
 	last = conv.last_inbound_on or conv.modified
-	return now_datetime() - get_datetime(last) > timedelta(hours=expiry_hours())
+	return now_datetime() - get_datetime(last) > timedelta(hours=expiry_hours(conv.channel))
 
 
 def answers_of(conv) -> dict:
@@ -206,7 +215,7 @@ def start(channel, sender, text, reply_id, command, inbound, has_media, conv, ex
 	record(conv, answers, text, inbound.name)
 	queued = []
 	if expired_note:
-		queued.append(say(conv, "expired", expiry_hours()))
+		queued.append(say(conv, "expired", expiry_hours(channel)))
 	if command == "human":
 		return open_case(conv, answers, sender, inbound, human=True, queued=queued)
 	queued.append(say(conv, "welcome"))
@@ -447,11 +456,15 @@ def delete_handle(name: str):
 def expire_stale_conversations():
 	"""Scheduler (hourly): unfinished conversations past their time, and declined ones whose answer went,
 	lose what they held."""
-	cutoff = add_to_date(now_datetime(), hours=-expiry_hours())
-	for name in frappe.get_all(
-		CONVERSATION, filters={"state": ACTIVE, "last_inbound_on": ["<", cutoff]}, pluck="name", limit=500
-	):
-		expire(frappe.get_doc(CONVERSATION, name))
+	for channel in prompts()["channels"]:
+		cutoff = add_to_date(now_datetime(), hours=-expiry_hours(channel))
+		for name in frappe.get_all(
+			CONVERSATION,
+			filters={"channel": channel, "state": ACTIVE, "last_inbound_on": ["<", cutoff]},
+			pluck="name",
+			limit=500,
+		):
+			expire(frappe.get_doc(CONVERSATION, name))
 	for row in frappe.get_all(
 		CONVERSATION,
 		filters={"state": ["in", [EXPIRED, DECLINED]], "contact_handle": ["is", "set"]},
@@ -484,10 +497,16 @@ def in_language(text: str, language: str) -> str:
 		frappe.local.lang = previous
 
 
+def text_of(conv, entry: str | dict) -> str:
+	"""A prompt's source text for the conversation's channel: the `short` one where it has no buttons."""
+	if isinstance(entry, str):
+		return entry
+	return entry["text"] if channel_of(conv.channel)["buttons"] else entry.get("short") or entry["text"]
+
+
 def say(conv, key: str, *args, extra: str | None = None) -> str:
 	"""Queue a plain message of the prompts file, in the worker's language."""
-	entry = prompts()["prompts"][key]
-	text = in_language(entry if isinstance(entry, str) else entry["text"], conv.language).format(*args)
+	text = in_language(text_of(conv, prompts()["prompts"][key]), conv.language).format(*args)
 	if extra:
 		text = f"{text}\n\n{extra}"
 	return queue(conv, text, None)
@@ -517,7 +536,7 @@ def ask(conv, key: str, answers: dict) -> str:
 	body = {"kind": kind, "options": options}
 	if kind == "list":
 		body["button"] = in_language(entry.get("button") or "Choose", language)
-	return queue(conv, in_language(entry["text"], language), body)
+	return queue(conv, in_language(text_of(conv, entry), language), body)
 
 
 def queue(conv, text: str, options: dict | None, purpose: str = PROMPT, grievance: str | None = None) -> str:

@@ -4,12 +4,17 @@ Inbound (`webhook`, guest-allowed, POST): the gateway's post is authenticated wi
 SMS Intake Settings (HMAC-SHA256 of the raw body, or a token the admin set, compared in constant time)
 before anything parses the body. A refused post stores nothing and is only counted. An accepted post
 (form-encoded or JSON) is stored in the inbox once, by the gateway's message id, and processed by the
-inbox's job: a message opens an anonymous case or joins the sender's open one (`open_or_join`); the
+inbox's job (`open_or_join`): with *Guided First Contact* on (SMS Intake Settings, on by default) a first
+SMS starts the guided conversation of `guided.py`, the same one WhatsApp uses, its questions sent as
+short numbered SMS (reply "1", "2"...; "0" for a person; "EN" for English) and the case opened once they
+are answered; off, a first SMS opens an anonymous case at once. Either way a later SMS from a number with
+an open case (WhatsApp or SMS, by the number's keyed hash) joins it, unless the worker sends "BARU". The
 parts of a long message (the gateway's reference, part number and total) are each stored as received
 and joined in order, whatever order they came in, before the whole text is processed once; a delivery
 report updates the delivery status of the union's message it reports on.
 
-Outbound (`send_text`): one request to the gateway of Frappe's SMS Settings (URL, GET or POST, form or
+Outbound (`send`, the delivery job's sender; `send_text` for other callers): a guided prompt goes as its
+text and numbered choices (`guided.as_text`), the acknowledgement in the worker's language; one request to the gateway of Frappe's SMS Settings (URL, GET or POST, form or
 JSON, message and receiver parameters, static parameters and headers), with the credential of SMS
 Intake Settings (a Password field; Frappe's parameter values are plain text). 429 and 5xx are
 `DeliveryDeferred` (the conversation's delivery job retries with backoff), other 4xx `DeliveryRefused`.
@@ -141,6 +146,8 @@ def settings() -> frappe._dict:
 		split_mode=values.get("split_mode") or "Gateway joins the parts",
 		max_parts=cint(values.get("max_parts")) or 6,
 		message_id_path=(values.get("message_id_path") or "message_id").strip(),
+		# on unless turned off (a site that never saved the field has it on)
+		guided=bool(cint(values.get("guided_intake", 1))),
 	)
 
 
@@ -454,10 +461,17 @@ def join_waiting_parts() -> list[str]:
 	return joined
 
 
-def open_or_join(inbound, number: str, text: str, receiving_number: str | None = None) -> str:
-	"""The one place an SMS becomes part of a case: the sender's open case (WhatsApp or SMS, by the
-	number's keyed hash), or a new anonymous case with its handle and an acknowledgement."""
+def open_or_join(inbound, number: str, text: str, receiving_number: str | None = None) -> str | None:
+	"""The one place an SMS becomes part of a case: with Guided First Contact on, the guided conversation
+	(which joins the sender's open case, continues their conversation or starts one: the case, or None
+	while questions remain); off, the sender's open case (WhatsApp or SMS, by the number's keyed hash), or
+	a new anonymous case with its handle and an acknowledgement."""
 	number_hash = whatsapp.address_hash(number)
+	if settings().guided:
+		sender = guided.Sender(
+			number=number, address_hash=number_hash, union=receiving_union(receiving_number)
+		)
+		return guided.handle(CHANNEL, sender, text, None, inbound).grievance
 	found = whatsapp.open_case_of(number_hash)
 	if found:
 		grievance = found[0]
@@ -501,12 +515,14 @@ def tracking_code(dedup_key: str) -> str:
 
 
 def acknowledgement_text(doc) -> str:
+	"""One SMS with the code, in the worker's language (Bahasa Indonesia unless they chose English)."""
 	dedup_key = frappe.db.get_value(inbox.INBOUND, doc.inbound_message, "dedup_key")
-	with whatsapp.worker_language():
-		return _(
-			"Your report was received by the union. Tracking code: {0}. Keep it to yourself. "
-			"Follow your case on {1} or reply to this SMS."
-		).format(tracking.display(tracking_code(dedup_key)), get_url(conversation.TRACKING_PATH))
+	language = frappe.db.get_value(handle.HANDLE, doc.contact_handle, "language") or whatsapp.WORKER_LANGUAGE
+	return guided.in_language(
+		"Your report was received by the union. Tracking code: {0}. Keep it to yourself. "
+		"Follow your case on {1} or reply to this SMS.",
+		language,
+	).format(tracking.display(tracking_code(dedup_key)), get_url(conversation.TRACKING_PATH))
 
 
 def process_status(inbound, payload: dict) -> Outcome:
@@ -583,7 +599,12 @@ def send(doc):
 	number = handle.resolve(doc.contact_handle)
 	if not number:
 		raise DeliveryRefused(_("The worker's contact handle has no number."))
-	text = acknowledgement_text(doc) if doc.inbound_message else doc.content
+	if doc.inbound_message:
+		text = acknowledgement_text(doc)
+	elif doc.get("purpose") == guided.PROMPT:
+		text = guided.as_text(doc.content, doc.get("options"))  # no buttons: numbered lines
+	else:
+		text = doc.content
 	sent = [part for part in (doc.provider_message_id or "").split(",") if part]
 	try:
 		ids = deliver_parts(number, text, sent)

@@ -28,6 +28,7 @@ from unioncase.intake.test_whatsapp import (
 from unioncase.privacy.identity import IDENTITY_ROLE
 from unioncase.reports import summary
 from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user, make_official
+from unioncase.tests.intake_data import PNG
 from unioncase.tests.rest_client import RestSession
 from unioncase.tests.workflow_steps import act
 
@@ -491,6 +492,53 @@ class TestGuidedConversation(IntegrationTestCase):
 		self.assertFalse(frappe.db.exists("Case Message", {"content": ["like", "%pelecehan di gudang%"]}))
 		guided.expire_stale_conversations()
 		self.assertFalse(frappe.db.exists(handle.HANDLE, state.contact_handle), "the number goes too")
+
+	def test_photos_and_voice_notes_sent_before_the_case_exists_are_kept_on_it_when_it_opens(self):
+		number, self.number_id = fresh_number(), GUIDED_NUMBER_ID
+		self.provider.media.update({"G-PHOTO": PNG, "G-VOICE": b"OggS\x00\x02" + b"\x00" * 64})
+		photo = text_message(
+			number, "", kind="image", id="G-PHOTO", mime_type="image/png", caption="Slip gaji"
+		)
+		self.assertIsNone(self.send(photo).grievance, "a photo first: the questions still come")
+		self.assertEqual(self.provider.media_requests(), [], "nothing fetched while no case exists")
+		self.send(tap(number, "wp2", "T PUK Terpandu Satu", kind="list_reply"))
+		self.assertIn("anonim", body_text(self.last(number)).lower(), "the photo's caption said what")
+		voice = text_message(number, "", kind="audio", id="G-VOICE", mime_type="audio/ogg; codecs=opus")
+		gone = text_message(number, "", kind="document", id="G-GONE", mime_type="application/pdf")
+		for media in (voice, gone):  # between two questions: kept with the conversation
+			self.assertIsNone(self.send(media).grievance)
+		self.assertEqual(self.conversation_of(number).step, "anonymity")
+		self.send(tap(number, "anonymous", "Anonim"))
+		self.send(tap(number, "agree", "Saya setuju"))
+		opened = self.send(tap(number, "no", "Tidak"))
+		self.assertTrue(opened.grievance)
+		kept = frappe.get_all(
+			"File",
+			filters={"attached_to_doctype": "Grievance", "attached_to_name": opened.grievance},
+			fields=["file_name", "is_private"],
+			order_by="file_name asc",
+		)
+		self.assertEqual(sorted(f.file_name.rsplit(".", 1)[1] for f in kept), ["ogg", "png"], kept)
+		self.assertTrue(all(f.is_private for f in kept))
+		self.assertEqual(sorted(self.provider.media_requests()), ["G-GONE", "G-PHOTO", "G-VOICE"])
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{"reference_name": opened.grievance, "content": ["like", "%could not be downloaded%"]},
+			),
+			"a file that could not be fetched is said so on the case",
+		)
+		self.assertIn("Slip gaji", frappe.db.get_value("Grievance", opened.grievance, "description"))
+		# a photo sent after the case opened goes straight onto it
+		self.provider.media["G-LATER"] = PNG
+		later = text_message(number, "", kind="image", id="G-LATER", mime_type="image/png")
+		self.assertEqual(self.send(later).grievance, opened.grievance)
+		self.assertEqual(
+			frappe.db.count(
+				"File", {"attached_to_doctype": "Grievance", "attached_to_name": opened.grievance}
+			),
+			3,
+		)
 
 	def test_a_context_reply_joins_the_quoted_case_and_only_for_its_worker(self):
 		number = fresh_number()

@@ -93,6 +93,14 @@ class Provider:
 	def sent(self) -> list[dict]:
 		return [request for request in self.requests if request["path"].endswith("/messages")]
 
+	def media_requests(self) -> list[str]:
+		"""The media ids whose metadata was asked for (each download starts with one)."""
+		return [
+			r["path"].rsplit("/", 1)[-1]
+			for r in self.requests
+			if "json" not in r and "/files/" not in r["path"]
+		]
+
 	def stop(self):
 		self.server.shutdown()
 		self.server.server_close()
