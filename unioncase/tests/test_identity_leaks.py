@@ -22,6 +22,8 @@ from unioncase.compat import (
 	IntegrationTestCase,
 	validate_link_method,
 )
+from unioncase.intake import guided
+from unioncase.intake import handle as handles
 from unioncase.privacy import guard
 from unioncase.privacy.audit import ACCESS_LOG
 from unioncase.privacy.confidential import SEALED
@@ -125,7 +127,20 @@ EXPECTED_PROBES = {
 	# + SMS (the anonymous worker also wrote by SMS): SMS Intake Settings and Frappe's SMS Log, per user
 	"test_intake_paths": 108 + 2 * 12,
 	"test_whatsapp_guided_paths": 132,
+	# Member Broadcast (Recipient) and Intake Conversation: 15 probes + 2 attacks by value, per user
+	"test_broadcast_and_conversation_paths": 17 * 12,
 }
+BROADCAST_PREFIX = "T identity broadcast "
+RECIPIENTS = "/api/resource/Member Broadcast Recipient"
+# the roles Member Broadcast (Recipient) grants read to (its DocType's permissions)
+BROADCAST_ROLES = (
+	"System Manager",
+	"Union Administrator",
+	"Confederation Official",
+	"Federation Official",
+	"Branch Official",
+	"Workplace Union Official",
+)
 # WhatsApp: workers who came through the guided first contact (intake/guided.py), one named (their
 # number and profile name seen by custodians only), one anonymous (the anonymous reporter: never seen)
 WA_SUBJECT_PREFIX = "T identity wa "
@@ -201,6 +216,7 @@ class TestIdentityLeaks(IntegrationTestCase):
 		configure_sms(cls.sms_gateway, UNION)
 		cls.intake = make_intake_records(cls.cases, cls.sms_gateway)
 		cls.wa_cases = make_whatsapp_cases()
+		cls.broadcast = make_broadcast_records(cls.member.name, cls.sms_gateway)
 		cls.token_clients = {
 			email: api_key_header(email) for email in (NAMED_CUSTODIAN, "t.branch.bogor@test.unioncase.org")
 		}
@@ -1137,6 +1153,240 @@ class TestIdentityLeaks(IntegrationTestCase):
 			official.json()["data"]["reporter_pseudonym"].startswith("WA-"), "a pseudonym instead"
 		)
 
+	def test_broadcast_and_conversation_paths(self):
+		"""Member Broadcast Recipient (a member per row: their number must never come with it) and Intake
+		Conversation (a keyed hash, no number) on every path: lists, joins, documents, reports, group-by
+		counts, searches, exports, and counts by a known number."""
+		name = self.broadcast
+		recipient = frappe.db.get_value("Member Broadcast Recipient", {"broadcast": name})
+		conv = frappe.db.get_value(guided.CONVERSATION, {"grievance": self.wa_cases["anonymous"]})
+		by_broadcast = [["Member Broadcast Recipient", "broadcast", "=", name]]
+		member_identity = [f"member.{field}" for field in ("full_name", "phone", "email", "national_id")]
+		for email, session in self.every_user():
+			role = USERS.get(email, ("Branch Official",))[0]  # the custodians are Bogor's branch officials
+			broadcasts = role in BROADCAST_ROLES
+			in_scope = broadcasts and (
+				role in ("System Manager", "Union Administrator") or self.in_scope(email)
+			)
+			listed_status = OK if broadcasts else REFUSED
+			rows = (1 if in_scope else 0) if broadcasts else None
+			document_status = OK if in_scope else REFUSED
+			system_manager = role == "System Manager"
+			conversation_status = OK if system_manager else REFUSED
+			recipient_paths = (
+				(
+					"Recipient list *",
+					session.get(RECIPIENTS, fields=["*"], filters=by_broadcast),
+					listed_status,
+					rows,
+				),
+				(
+					"Recipient list joined to the member's identity",
+					session.get(RECIPIENTS, fields=["name", *member_identity], filters=by_broadcast),
+					None,
+					None,
+				),
+				(
+					"Recipient reportview with Union Member columns",
+					session.post(
+						"/api/method/frappe.desk.reportview.get",
+						doctype="Member Broadcast Recipient",
+						fields=[
+							"`tabMember Broadcast Recipient`.`name`",
+							"`tabMember Broadcast Recipient`.`error`",
+							*(f"`tabUnion Member`.`{f}`" for f in ("full_name", "phone")),
+						],
+						filters=by_broadcast,
+					),
+					None,
+					None,
+				),
+				(
+					"Recipient Report Builder CSV export with the member's identity",
+					session.post(
+						"/api/method/frappe.desk.reportview.export_query",
+						doctype="Member Broadcast Recipient",
+						file_format_type="CSV",
+						fields=[
+							"`tabMember Broadcast Recipient`.`name`",
+							"`tabMember Broadcast Recipient`.`error`",
+						],
+						filters=by_broadcast,
+					),
+					None,
+					None,
+				),
+				(
+					"Recipient document",
+					session.get(f"{RECIPIENTS}/{recipient}"),
+					document_status,
+					None,
+				),
+				(
+					"Recipient form getdoc (link titles)",
+					session.get(
+						"/api/method/frappe.desk.form.load.getdoc",
+						doctype="Member Broadcast Recipient",
+						name=recipient,
+					),
+					document_status,
+					None,
+				),
+				(
+					"Member Broadcast form getdoc",
+					session.get(
+						"/api/method/frappe.desk.form.load.getdoc", doctype="Member Broadcast", name=name
+					),
+					document_status,
+					None,
+				),
+				(
+					"Recipient sidebar group-by member",
+					session.get(
+						"/api/method/frappe.desk.listview.get_group_by_count",
+						doctype="Member Broadcast Recipient",
+						current_filters=by_broadcast,
+						field="member",
+					),
+					None,
+					None,
+				),
+				(
+					"Recipient link search by the member's number",
+					session.get(
+						"/api/method/frappe.desk.search.search_link",
+						doctype="Member Broadcast Recipient",
+						txt=MEMBER["phone"],
+					),
+					None,
+					None,
+				),
+			)
+			for path, answer, status, expected_rows in recipient_paths:
+				self.check(
+					email,
+					path,
+					answer,
+					doctype="Member Broadcast Recipient",
+					status=answer.status_code if status is None else status,
+					rows=expected_rows,
+				)
+			for path, answer in (
+				(
+					"Intake Conversation document",
+					session.get(f"/api/resource/{guided.CONVERSATION}/{conv}"),
+				),
+				(
+					"Intake Conversation form getdoc",
+					session.get(
+						"/api/method/frappe.desk.form.load.getdoc", doctype=guided.CONVERSATION, name=conv
+					),
+				),
+				(
+					"Intake Conversation reportview *",
+					session.post(
+						"/api/method/frappe.desk.reportview.get",
+						doctype=guided.CONVERSATION,
+						fields=[
+							f"`tab{guided.CONVERSATION}`.`{f}`" for f in ("name", "address_hash", "answers")
+						],
+					),
+				),
+				(
+					"Intake Conversation CSV export",
+					session.post(
+						"/api/method/frappe.desk.reportview.export_query",
+						doctype=guided.CONVERSATION,
+						file_format_type="CSV",
+						fields=[
+							f"`tab{guided.CONVERSATION}`.`{f}`" for f in ("name", "address_hash", "answers")
+						],
+					),
+				),
+				(
+					"Intake Conversation sidebar group-by contact handle",
+					session.get(
+						"/api/method/frappe.desk.listview.get_group_by_count",
+						doctype=guided.CONVERSATION,
+						current_filters=[],
+						field="contact_handle",
+					),
+				),
+				(
+					"Intake Conversation global search by number",
+					session.get(
+						"/api/method/frappe.utils.global_search.search",
+						text=REPORTERS["anonymous"]["reporter_phone"],
+						doctype=guided.CONVERSATION,
+					),
+				),
+			):
+				status = conversation_status if "search" not in path else OK
+				self.check(email, path, answer, doctype=guided.CONVERSATION, status=status)
+
+			# by value: counting recipients (or conversations) by a number someone knows learns nothing
+			def count(doctype, filters, session=session):
+				return session.get("/api/method/frappe.client.get_count", doctype=doctype, filters=filters)
+
+			self.check_same(
+				email,
+				"Recipient count by the member's phone",
+				count("Member Broadcast Recipient", [["Union Member", "phone", "=", MEMBER["phone"]]]),
+				count("Member Broadcast Recipient", [["Union Member", "phone", "=", UNKNOWN_PHONE]]),
+			)
+			if not system_manager:
+				known = handles.address_hash(REPORTERS["anonymous"]["reporter_phone"])
+				self.check_same(
+					email,
+					"Intake Conversation count by a number's hash",
+					count(guided.CONVERSATION, [["address_hash", "=", known]]),
+					count(guided.CONVERSATION, [["address_hash", "=", handles.address_hash(UNKNOWN_PHONE)]]),
+				)
+			else:
+				type(self).probes += 1
+				self.probes_here += 1
+		# the suite can fail: the recipient's row is there, its error says why, without the number
+		error = frappe.db.get_value("Member Broadcast Recipient", recipient, "error")
+		self.assertIn("400", error)
+		self.assertNotIn(MEMBER["phone"][3:], error)
+
+
+def make_broadcast_records(member: str, sms_gateway) -> str:
+	"""A sent SMS broadcast to the probe member whose delivery failed: the gateway echoed the number in its
+	refusal, and the recipient's error keeps what the sender made of it."""
+	from unioncase.intake import broadcast, sms
+	from unioncase.intake.conversation import DeliveryRefused
+
+	doc = frappe.get_doc(
+		{
+			"doctype": broadcast.BROADCAST,
+			"union": UNION,
+			"channel": "SMS",
+			"message": f"{BROADCAST_PREFIX}Rapat.",
+		}
+	).insert(ignore_permissions=True)
+	sms_gateway.answers = [(400, {"error": f"Invalid destination {MEMBER['phone']} ({MEMBER['phone'][1:]})"})]
+	try:
+		sms.send_text(MEMBER["phone"], f"{BROADCAST_PREFIX}Rapat.")
+		raise AssertionError("the gateway's 400 was not a refusal")
+	except DeliveryRefused as refusal:
+		error = str(refusal)
+	frappe.get_doc(
+		{
+			"doctype": broadcast.RECIPIENT,
+			"broadcast": doc.name,
+			"member": member,
+			"status": "Failed",
+			"attempts": 1,
+			"error": error,
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.set_value(
+		broadcast.BROADCAST, doc.name, {"status": "Completed", "recipients_total": 1, "failed_count": 1}
+	)
+	frappe.db.commit()
+	return doc.name
+
 
 def make_whatsapp_cases() -> dict:
 	"""Two workers answer the guided questions on WhatsApp (the inbox's job run in process), one named."""
@@ -1373,6 +1623,12 @@ def remove_probe_data():
 	cases = frappe.get_all("Grievance", filters={"subject": ["like", f"{SUBJECT_PREFIX}%"]}, pluck="name")
 	members = frappe.get_all("Union Member", filters={"national_id": MEMBER["national_id"]}, pluck="name")
 	documents = cases + members
+	broadcasts = frappe.get_all(
+		"Member Broadcast", filters={"message": ["like", f"{BROADCAST_PREFIX}%"]}, pluck="name"
+	)
+	frappe.db.delete("Member Broadcast Recipient", {"broadcast": ["in", broadcasts or [""]]})
+	frappe.db.delete("Member Broadcast Recipient", {"member": ["in", members or [""]]})
+	frappe.db.delete("Member Broadcast", {"name": ["in", broadcasts or [""]]})
 	if not documents:
 		return
 	# intake records of the cases (inbox, conversation, contact handles, the mail queued to workers)
