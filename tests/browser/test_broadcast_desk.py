@@ -87,8 +87,17 @@ class TestBroadcastDesk(DeskTestCase):
 		for key in BOGOR:
 			self.assertNotIn(self.numbers[key][3:], report)
 
+		# a Union Administrator (unrestricted) reads the same form: the counts and members, no number
+		admin = self.desk(ADMIN)
+		self.visit(admin, path, "7-administrator", ".indicator-pill:has-text('Completed')")
+		form = admin.locator(".form-layout").inner_text()
+		self.assertIn(str(len(BOGOR)), form)
+		for key in BOGOR:
+			self.assertNotIn(self.numbers[key][3:], admin.content())
+
 
 SYSTEM_MANAGER = "t.sysmanager@test.unioncase.org"
+ADMIN = "t.admin@test.unioncase.org"
 
 
 class TestIntakeConversationDesk(DeskTestCase):

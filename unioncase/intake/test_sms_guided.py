@@ -17,10 +17,12 @@ from unioncase.reports import summary
 from unioncase.tests.hierarchy_data import ensure_hierarchy, make_official
 from unioncase.tests.rest_client import RestSession
 from unioncase.tests.sms_gateway import SmsGateway, configure
+from unioncase.tests.workflow_steps import act
 
 BRANCH = "T Cabang Bogor"
 WORKPLACE = "T PUK Bogor Satu"  # the second of the branch's two workplaces, alphabetically
 PUK_BOGOR1 = "t.puk.bogor1@test.unioncase.org"
+PUK_BOGOR2 = "t.puk.bogor2.sms@test.unioncase.org"
 BOGOR_BRANCH = "t.branch.bogor@test.unioncase.org"
 CONSENT_PARTS = 4  # the default consent text (about 430 characters) with its heading
 
@@ -36,6 +38,7 @@ class TestGuidedSMS(IntegrationTestCase):
 		ensure_hierarchy()
 		make_official(PUK_BOGOR1, "Workplace Union Official", WORKPLACE)
 		make_official(BOGOR_BRANCH, "Branch Official", BRANCH)
+		make_official(PUK_BOGOR2, "Workplace Union Official", "T PUK Bogor Dua")
 		cls.gateway = SmsGateway()
 		configure(cls.gateway, BRANCH, guided_intake=1, conversation_expiry_hours=24)
 		cls.numbers, cls.members, cls.message_ids = [], [], []
@@ -316,6 +319,20 @@ class TestGuidedSMS(IntegrationTestCase):
 		)
 		self.assertEqual(case.reporter_phone, number, "named: an identity field, for custodians")
 		self.assertIn("Kode pelacakan", self.last(number))
+		# the worker asked for notices: a change of stage reaches their phone by SMS, in their language
+		frappe.set_user(PUK_BOGOR2)
+		act(frappe.get_doc("Grievance", case.name), "Verify")
+		frappe.set_user("Administrator")
+		frappe.db.commit()
+		notice = frappe.db.get_value(
+			"Case Message",
+			{"grievance": case.name, "purpose": guided.STAGE_NOTICE},
+			["name", "channel"],
+			as_dict=True,
+		)
+		self.assertEqual(notice.channel, "SMS")
+		self.assertEqual(conversation.deliver(notice.name), "Sent")
+		self.assertIn("Kasus Anda kini pada tahap", self.last(number))
 
 	def test_with_guided_first_contact_off_a_first_sms_opens_a_case_at_once(self):
 		frappe.db.set_single_value(sms.SETTINGS, "guided_intake", 0)
