@@ -36,8 +36,8 @@ Indonesia by default; "EN"/"English" switches to English (and "ID" back) at any 
 "MANUSIA" opens the case at once for triage with what is known. A conversation is resumable: its
 state is an Intake Conversation (keyed by the channel and the number's hash, no number in it); a message
 more than `expiry_hours` (the channel's settings, 24 by default) after the worker's last one starts
-again, and what the expired one held is deleted. A later message from a number with an open case joins that case,
-unless the worker sends "BARU"/"NEW". Words and choices are data: `guided_prompts.json`.
+again, and what the expired one held is deleted. A later message from a number with an open case joins
+that case, unless the worker sends "BARU"/"NEW". Words and choices are data: `guided_prompts.json`.
 """
 
 import hashlib

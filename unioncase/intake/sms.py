@@ -14,8 +14,9 @@ and joined in order, whatever order they came in, before the whole text is proce
 report updates the delivery status of the union's message it reports on.
 
 Outbound (`send`, the delivery job's sender; `send_text` for other callers): a guided prompt goes as its
-text and numbered choices (`guided.as_text`), the acknowledgement in the worker's language; one request to the gateway of Frappe's SMS Settings (URL, GET or POST, form or
-JSON, message and receiver parameters, static parameters and headers), with the credential of SMS
+text and numbered choices (`guided.as_text`), the acknowledgement in the worker's language; one request
+to the gateway of Frappe's SMS Settings (URL, GET or POST, form or JSON, message and receiver
+parameters, static parameters and headers), with the credential of SMS
 Intake Settings (a Password field; Frappe's parameter values are plain text). 429 and 5xx are
 `DeliveryDeferred` (the conversation's delivery job retries with backoff), other 4xx `DeliveryRefused`.
 Frappe's own `send_sms` is not used: it writes every number to SMS Log, readable by System Managers,
@@ -48,6 +49,8 @@ MAX_BODY = 64 * 1024
 MAX_ID = 90  # "sms:status:<id>:<status>" fits the 140 characters of the delivery key
 MAX_TEXT = 10000
 MAX_INBOUND_PARTS = 20
+# A guided prompt (the Consent Text in force, say) may take this many parts even if fewer are allowed.
+MAX_PROMPT_PARTS = 10
 TIMEOUT = (5, 30)
 # How long the first part of a long message waits for the others before what came is joined.
 PART_WAIT = timedelta(minutes=10)
@@ -577,8 +580,8 @@ def process_status(inbound, payload: dict) -> Outcome:
 # --- outbound -----------------------------------------------------------------------------------
 
 
-def too_long(text: str) -> str | None:
-	parts, most = len(segments(text)), settings().max_parts
+def too_long(text: str, most: int | None = None) -> str | None:
+	parts, most = len(segments(text)), most or settings().max_parts
 	if parts > most:
 		return _("The message needs {0} SMS parts; at most {1} are sent (SMS Intake Settings).").format(
 			parts, most
@@ -599,15 +602,18 @@ def send(doc):
 	number = handle.resolve(doc.contact_handle)
 	if not number:
 		raise DeliveryRefused(_("The worker's contact handle has no number."))
+	most = None
 	if doc.inbound_message:
 		text = acknowledgement_text(doc)
 	elif doc.get("purpose") == guided.PROMPT:
 		text = guided.as_text(doc.content, doc.get("options"))  # no buttons: numbered lines
+		# the consent text must reach the worker whole, however long the admin wrote it
+		most = max(settings().max_parts, MAX_PROMPT_PARTS)
 	else:
 		text = doc.content
 	sent = [part for part in (doc.provider_message_id or "").split(",") if part]
 	try:
-		ids = deliver_parts(number, text, sent)
+		ids = deliver_parts(number, text, sent, most)
 	except DeliveryDeferred as error:
 		if len(error.sent_ids) > len(sent):
 			doc.db_set("provider_message_id", ",".join(error.sent_ids)[:140])
@@ -645,8 +651,9 @@ def gateway_configured(gateway=None) -> bool:
 	return bool(gateway.sms_gateway_url and gateway.message_parameter and gateway.receiver_parameter)
 
 
-def deliver_parts(number: str, text: str, sent: list[str]) -> list[str]:
-	"""The ids of every part; the first `len(sent)` parts were sent before (one request per part)."""
+def deliver_parts(number: str, text: str, sent: list[str], most: int | None = None) -> list[str]:
+	"""The ids of every part; the first `len(sent)` parts were sent before (one request per part).
+	`most`: the parts allowed, else Most Parts per Message."""
 	config = settings()
 	gateway = frappe.get_single(GATEWAY)
 	if not gateway_configured(gateway):
@@ -657,7 +664,7 @@ def deliver_parts(number: str, text: str, sent: list[str]) -> list[str]:
 		frappe.clear_messages()
 		raise DeliveryRefused(_("The number to send the SMS to is not a valid phone number.")) from None
 	text = text or ""
-	if reason := too_long(text):
+	if reason := too_long(text, most):
 		raise DeliveryRefused(reason)
 	chunks = segments(text) if config.split_mode == PER_PART else [text]
 	ids = list(sent[: len(chunks)]) if len(chunks) > 1 else []

@@ -20,7 +20,7 @@ from unioncase.tests.sms_gateway import SmsGateway, configure
 from unioncase.tests.workflow_steps import act
 
 BRANCH = "T Cabang Bogor"
-WORKPLACE = "T PUK Bogor Satu"  # the second of the branch's two workplaces, alphabetically
+WORKPLACE = "T PUK Bogor Satu"
 PUK_BOGOR1 = "t.puk.bogor1@test.unioncase.org"
 PUK_BOGOR2 = "t.puk.bogor2.sms@test.unioncase.org"
 BOGOR_BRANCH = "t.branch.bogor@test.unioncase.org"
@@ -123,16 +123,24 @@ class TestGuidedSMS(IntegrationTestCase):
 		welcome, workplace = self.received(number)
 		self.assertIn("serikat", welcome.lower(), "Bahasa Indonesia by default")
 		self.assertIn("Kirim 0", welcome)
+		# the branch's workplaces (other suites may have added some), numbered, then another, a person
+		listed = [w["title"] for w in guided.workplaces(BRANCH)]
+		self.assertIn(WORKPLACE, listed)
+		choice = str(listed.index(WORKPLACE) + 1)
 		self.assertEqual(
-			workplace.splitlines()[-4:],
-			["1. T PUK Bogor Dua", "2. T PUK Bogor Satu", "3. Tidak ada di daftar", "0. Hubungi pengurus"],
+			workplace.splitlines()[-len(listed) - 2 :],
+			[
+				*(f"{n}. {title}" for n, title in enumerate(listed, 1)),
+				f"{len(listed) + 1}. Tidak ada di daftar",
+				"0. Hubungi pengurus",
+			],
 			"numbered choices, 0 for a person",
 		)
 		state = self.conversation_of(number)
 		self.assertEqual((state.state, state.step, state.language), ("Active", "workplace", "id"))
 		self.assertNotIn(number[4:], json.dumps(state, default=str), "the conversation holds no number")
 
-		self.say(number, "2")
+		self.say(number, choice)
 		self.assertIn("Apa yang terjadi", self.last(number))
 		self.say(number, "Upah lembur bulan November belum dibayar untuk seluruh bagian jahit.")
 		anonymity = self.last(number)
@@ -333,6 +341,25 @@ class TestGuidedSMS(IntegrationTestCase):
 		self.assertEqual(notice.channel, "SMS")
 		self.assertEqual(conversation.deliver(notice.name), "Sent")
 		self.assertIn("Kasus Anda kini pada tahap", self.last(number))
+
+	def test_the_consent_text_reaches_the_worker_whole_even_past_most_parts_per_message(self):
+		frappe.db.set_single_value(sms.SETTINGS, "max_parts", 2)
+		frappe.db.commit()
+		try:
+			number = self.number()
+			for text in ("Halo", "1", "Mandor membentak dan mengancam memecat saya.", "1"):
+				self.say(number, text)  # each queued SMS delivered ("Sent"), the consent text too
+			consent_text = self.received(number)[-2]
+			self.assertGreater(len(sms.segments(consent_text)), 2)
+			version = frappe.db.get_value(
+				"Consent Text", {"language": "id"}, "name", order_by="effective_from desc, creation desc"
+			)
+			self.assertIn(frappe.db.get_value("Consent Text", version, "text")[-40:], consent_text, "whole")
+			# an official's reply still keeps to the limit
+			self.assertIsNotNone(sms.too_long("x" * 400))
+		finally:
+			frappe.db.set_single_value(sms.SETTINGS, "max_parts", 6)
+			frappe.db.commit()
 
 	def test_with_guided_first_contact_off_a_first_sms_opens_a_case_at_once(self):
 		frappe.db.set_single_value(sms.SETTINGS, "guided_intake", 0)
