@@ -169,7 +169,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 
 	try:
 		if new and get_queue(QUEUE).count >= BACKLOG_AT:
-			enqueue_backlog()
+			# raised means the backlog job has not looked since: it will see this message, already committed
+			if not frappe.cache.get_value(BACKLOG_WANTED):
+				enqueue_backlog()
 			return False
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_message",
@@ -191,8 +193,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 
 def enqueue_backlog():
 	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
-	# stored while the job is finishing (so not queued again) is seen by its next look
-	frappe.cache.set_value(BACKLOG_WANTED, 1)
+	# stored while the job is finishing (so not queued again) is seen by its next look; it lapses, so a
+	# job that died (a raised flag, no job) cannot hold new messages back for longer than a run
+	frappe.cache.set_value(BACKLOG_WANTED, 1, expires_in_sec=BACKLOG_SECONDS + 5 * 60)
 	try:
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_backlog",
