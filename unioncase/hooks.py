@@ -213,3 +213,5 @@ website_route_rules = [
 	{"from_route": "/report-problem", "to_route": "lapor"},
 	{"from_route": "/track-case", "to_route": "kasus"},
 ]
+# The workers' pages straight from their templates, past the generic renderer (intake/pages.py).
+page_renderer = ["unioncase.intake.pages.WorkerPage"]

@@ -38,6 +38,7 @@ BACKLOG_AT = 10
 BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", QUEUE, 100
 BACKLOG_SECONDS = 20 * 60
 BACKLOG_WANTED = "unioncase:inbox:backlog-wanted"
+BACKLOG_FLAG_SECONDS = 60
 DEDUP_KEY_MAX, SUMMARY_MAX = 140, 1000
 ADMIN_ROLES = ("System Manager", "Union Administrator")
 # What processes each kind of message: (channel, kind) -> function(inbound, payload) -> Outcome.
@@ -169,7 +170,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 
 	try:
 		if new and get_queue(QUEUE).count >= BACKLOG_AT:
-			enqueue_backlog()
+			# raised means the backlog job has not looked since: it will see this message, already committed
+			if not frappe.cache.get_value(BACKLOG_WANTED):
+				enqueue_backlog()
 			return False
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_message",
@@ -191,8 +194,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 
 def enqueue_backlog():
 	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
-	# stored while the job is finishing (so not queued again) is seen by its next look
-	frappe.cache.set_value(BACKLOG_WANTED, 1)
+	# stored while the job is finishing (so not queued again) is seen by its next look; it lapses within a
+	# minute, so a job that was lost (a raised flag, no job) holds new messages back no longer than that
+	frappe.cache.set_value(BACKLOG_WANTED, 1, expires_in_sec=BACKLOG_FLAG_SECONDS)
 	try:
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_backlog",

@@ -8,12 +8,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import frappe
-from frappe.utils.background_jobs import get_queue
+from frappe.utils.background_jobs import get_queue, is_job_enqueued
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.intake import inbox, tracking
 from unioncase.tests.hierarchy_data import ensure_hierarchy
-from unioncase.tests.intake_data import CODE, WorkerBrowser, page_text, reset_limits
+from unioncase.tests.intake_data import CODE, WorkerBrowser, page_text, receive_report, reset_limits
 
 BOGOR = "T PUK Bogor Satu"
 PHONES, REPORTS = 8, 48
@@ -64,18 +64,19 @@ class TestReportBurst(IntegrationTestCase):
 	def tearDown(self):
 		for name in ("short", "long"):
 			get_queue(name).empty()
+		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
 		frappe.db.set_single_value("Intake Settings", "reports_per_hour", 0)
 		frappe.db.commit()
 		reset_limits()
 
-	def fill_queue(self):
+	def fill_queue(self, jobs: int = FULL_QUEUE):
 		"""The inbox's queue as a burst leaves it with its workers busy: past Frappe's refusal limit."""
 		queue = get_queue(inbox.QUEUE)
 		with queue.connection.pipeline() as pipe:
-			for _ in range(FULL_QUEUE - queue.count):
+			for _ in range(jobs - queue.count):
 				queue.enqueue_call("frappe.ping", pipeline=pipe)
 			pipe.execute()
-		self.assertGreaterEqual(queue.count, FULL_QUEUE - 1)
+		self.assertGreaterEqual(queue.count, jobs - 1)
 
 	def test_a_burst_with_the_queue_full_is_accepted_and_every_report_stored_once(self):
 		self.fill_queue()
@@ -112,3 +113,25 @@ class TestReportBurst(IntegrationTestCase):
 				self.assertIn("Upah lembur bulan Oktober", page_text(page), "what was typed is kept")
 			codes = {CODE.search(page.text).group(1) for page in pages if page.status_code == 200}
 			self.assertEqual(len(stored_for(codes)), 10, "every accepted report is stored")
+
+	def test_in_a_burst_the_backlog_job_is_asked_for_once_and_a_lost_one_again_within_a_minute(self):
+		queue = get_queue(inbox.QUEUE)
+		self.fill_queue(inbox.BACKLOG_AT + 10)  # busy workers: past the backlog's start, below Frappe's limit
+		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		receive_report(frappe.generate_hash(), BOGOR)
+		self.assertTrue(is_job_enqueued(inbox.BACKLOG_JOB), "the first message past the limit asks for it")
+		ttl = frappe.cache.ttl(frappe.cache.make_key(inbox.BACKLOG_WANTED))
+		self.assertTrue(0 < ttl <= inbox.BACKLOG_FLAG_SECONDS, ttl)
+		count = queue.count
+		for _ in range(5):
+			receive_report(frappe.generate_hash(), BOGOR)
+		self.assertEqual(queue.count, count, "while it is wanted, new messages queue nothing more")
+
+		# the backlog job is lost (queue emptied by hand, a worker gone) and the raised flag lapses
+		queue.empty()
+		self.fill_queue(inbox.BACKLOG_AT + 10)
+		self.assertFalse(is_job_enqueued(inbox.BACKLOG_JOB))
+		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		name, _created = receive_report(frappe.generate_hash(), BOGOR)
+		self.assertTrue(is_job_enqueued(inbox.BACKLOG_JOB), "the next message asks for it again")
+		self.assertEqual(frappe.db.get_value(inbox.INBOUND, name, "state"), "Received")
