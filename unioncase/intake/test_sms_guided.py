@@ -403,6 +403,36 @@ class TestGuidedSMS(IntegrationTestCase):
 			guided.text_of(frappe._dict(channel="SMS"), data["prompts"]["anonymity"]),
 		)
 
+	def test_a_site_that_took_sms_before_the_upgrade_keeps_them_unguided_until_its_admin_chooses(self):
+		from unioncase.patches.v0_5 import keep_sms_intake_unguided
+
+		try:
+			frappe.db.sql(
+				"delete from `tabSingles` where doctype = %s and field = 'guided_intake'", sms.SETTINGS
+			)
+			frappe.db.sql("delete from `tabInbound Message` where channel = %s", sms.CHANNEL)
+			keep_sms_intake_unguided.execute()
+			self.assertTrue(sms.settings().guided, "a site that never took SMS starts guided")
+
+			frappe.get_doc(
+				{
+					"doctype": inbox.INBOUND,
+					"name": frappe.generate_hash(length=10),
+					"channel": sms.CHANNEL,
+					"state": "Processed",
+					"dedup_key": f"sms:{frappe.generate_hash()}",
+					"received_on": now_datetime(),
+				}
+			).db_insert()
+			keep_sms_intake_unguided.execute()
+			self.assertFalse(sms.settings().guided, "a site that took SMS answers them as before")
+
+			frappe.db.set_single_value(sms.SETTINGS, "guided_intake", 1)
+			keep_sms_intake_unguided.execute()
+			self.assertTrue(sms.settings().guided, "an admin's choice is kept")
+		finally:
+			frappe.db.rollback()
+
 
 def remove_conversations(numbers: list[str], message_ids: list[str]):
 	"""What these tests' numbers left: their cases (rows deleted directly: no worker runs beside the tests),
