@@ -35,7 +35,13 @@ STALE_AFTER = timedelta(minutes=10)
 # processing a message on a small machine), and a burst never meets Frappe's own limit of waiting jobs
 # (max_queued_jobs: 500, and 50 a site), past which it refuses them.
 BACKLOG_AT = 10
-BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", QUEUE, 100
+# On the long queue: a worker serving every queue takes it last, and production benches give it its own.
+BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", "long", 100
+# After a batch, the run makes way when this many jobs wait on the worker's other queues (each case it
+# opens queues its assignment notice there): behind a run that never ends they would reach Frappe's limit
+# and the next case's notice would be refused, failing the case.
+BACKLOG_YIELD_AT = 100
+OTHER_QUEUES = ("short", "default")
 BACKLOG_SECONDS = 20 * 60
 BACKLOG_WANTED = "unioncase:inbox:backlog-wanted"
 BACKLOG_FLAG_SECONDS = 60
@@ -192,7 +198,9 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 		return False
 
 
-def enqueue_backlog():
+def enqueue_backlog(successor: bool = False):
+	"""Queue the backlog job; `successor`: queued by a run for the next one, under an id of its own (the
+	run's own id is taken until it ends, so Frappe's deduplication would drop it)."""
 	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
 	# stored while the job is finishing (so not queued again) is seen by its next look; it lapses within a
 	# minute, so a job that was lost (a raised flag, no job) holds new messages back no longer than that
@@ -201,8 +209,8 @@ def enqueue_backlog():
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_backlog",
 			queue=BACKLOG_QUEUE,
-			job_id=BACKLOG_JOB,
-			deduplicate=True,
+			job_id=f"{BACKLOG_JOB}-{frappe.generate_hash(length=8)}" if successor else BACKLOG_JOB,
+			deduplicate=not successor,
 			timeout=BACKLOG_SECONDS + 5 * 60,
 		)
 	except Exception:
@@ -216,16 +224,17 @@ def drop_last_message():
 		frappe.local.message_log.pop()
 
 
-def process_backlog() -> int:
-	"""The backlog job: process waiting messages, oldest first, until none waits; the number processed."""
+def process_backlog(batch: int = BACKLOG_BATCH) -> int:
+	"""The backlog job: process waiting messages, oldest first, until none waits; the number processed.
+
+	A run lasts at most BACKLOG_SECONDS, and makes way after a batch when the other queues fill up; either
+	way its successor carries on."""
 	started, done, stuck = now_datetime(), 0, set()
 	while now_datetime() - started < timedelta(seconds=BACKLOG_SECONDS):
 		frappe.cache.delete_value(BACKLOG_WANTED)
 		frappe.db.rollback()
 		filters = [["state", "=", RECEIVED]] + ([["name", "not in", list(stuck)]] if stuck else [])
-		waiting = frappe.get_all(
-			INBOUND, filters=filters, pluck="name", order_by="creation asc", limit=BACKLOG_BATCH
-		)
+		waiting = frappe.get_all(INBOUND, filters=filters, pluck="name", order_by="creation asc", limit=batch)
 		if not waiting:
 			if frappe.cache.get_value(BACKLOG_WANTED):
 				continue  # a message arrived while this run was looking: look again
@@ -238,8 +247,16 @@ def process_backlog() -> int:
 				# e.g. a lock wait: left Received, for its own job or the sweep
 				frappe.db.rollback()
 				stuck.add(message)
-	enqueue_backlog()  # more than one run's worth: the next run carries on
+		if others_waiting() >= BACKLOG_YIELD_AT:
+			break
+	enqueue_backlog(successor=True)
 	return done
+
+
+def others_waiting() -> int:
+	from frappe.utils.background_jobs import get_queue
+
+	return sum(get_queue(name).count for name in OTHER_QUEUES)
 
 
 def payload_of(doc) -> dict:

@@ -62,7 +62,7 @@ class TestReportBurst(IntegrationTestCase):
 		frappe.db.commit()
 
 	def tearDown(self):
-		for name in ("short", "long"):
+		for name in ("short", "default", "long"):
 			get_queue(name).empty()
 		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
 		frappe.db.set_single_value("Intake Settings", "reports_per_hour", 0)
@@ -122,16 +122,44 @@ class TestReportBurst(IntegrationTestCase):
 		self.assertTrue(is_job_enqueued(inbox.BACKLOG_JOB), "the first message past the limit asks for it")
 		ttl = frappe.cache.ttl(frappe.cache.make_key(inbox.BACKLOG_WANTED))
 		self.assertTrue(0 < ttl <= inbox.BACKLOG_FLAG_SECONDS, ttl)
-		count = queue.count
+		backlog = get_queue(inbox.BACKLOG_QUEUE)
+		counts = (queue.count, backlog.count)
 		for _ in range(5):
 			receive_report(frappe.generate_hash(), BOGOR)
-		self.assertEqual(queue.count, count, "while it is wanted, new messages queue nothing more")
+		self.assertEqual(
+			(queue.count, backlog.count), counts, "while it is wanted, new messages queue nothing more"
+		)
 
 		# the backlog job is lost (queue emptied by hand, a worker gone) and the raised flag lapses
 		queue.empty()
+		backlog.empty()
 		self.fill_queue(inbox.BACKLOG_AT + 10)
 		self.assertFalse(is_job_enqueued(inbox.BACKLOG_JOB))
 		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
 		name, _created = receive_report(frappe.generate_hash(), BOGOR)
 		self.assertTrue(is_job_enqueued(inbox.BACKLOG_JOB), "the next message asks for it again")
 		self.assertEqual(frappe.db.get_value(inbox.INBOUND, name, "state"), "Received")
+
+	def test_the_backlog_job_makes_way_for_the_notices_its_cases_queue_and_its_successor_carries_on(self):
+		names = [receive_report(frappe.generate_hash(), BOGOR)[0] for _ in range(3)]
+		for name in ("short", "default", "long"):
+			get_queue(name).empty()
+		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		notices = get_queue("default")
+		with notices.connection.pipeline() as pipe:
+			for _ in range(inbox.BACKLOG_YIELD_AT):
+				notices.enqueue_call("frappe.ping", pipeline=pipe)
+			pipe.execute()
+
+		self.assertEqual(inbox.process_backlog(batch=2), 2, "one batch, then it makes way")
+		successors = get_queue(inbox.BACKLOG_QUEUE).jobs
+		self.assertEqual(
+			[job.kwargs.get("method") for job in successors], ["unioncase.intake.inbox.process_backlog"]
+		)
+		self.assertTrue(frappe.cache.get_value(inbox.BACKLOG_WANTED), "new messages wait for the successor")
+
+		notices.empty()  # the worker ran the notices
+		inbox.process_backlog(batch=2)  # the successor
+		frappe.db.rollback()
+		states = frappe.get_all(inbox.INBOUND, filters={"name": ["in", names]}, pluck="state")
+		self.assertEqual(states, ["Processed"] * 3)
