@@ -316,7 +316,9 @@ class CaseQuery:
 		answer (a column, measure, period or scope it does not hold)."""
 		if extra_measures or self.date_field != "received_on" or period == "Week":
 			return None
-		if not set(measures) <= set(rollup.MEASURES) or not summary.exists() or not rollup.exists():
+		if "cases" not in measures or not set(measures) <= set(rollup.MEASURES):
+			return None
+		if not summary.exists() or not rollup.exists():
 			return None
 		dimension_sql_ = ", ".join(selects[: len(groups)])
 		if PLACE in dimension_sql_ + where or "uc_brand" in dimension_sql_ + where:
@@ -353,7 +355,8 @@ class CaseQuery:
 			f"select {outer} from ("
 			f"select {per_case} from `{summary.TABLE}` {G} where {edges}{group_by}"
 			f" union all select {summed} from `{rollup.TABLE}` {G} where {inside}{group_by}"
-			f") uc_rollup{group_by}"
+			f") uc_rollup{group_by}" + (" having sum(`cases`) <> 0" if groups else "")
+			# a group whose deltas cancel out (its cases moved away) has no case: no row, as per case
 		)
 
 	def where(self) -> str:

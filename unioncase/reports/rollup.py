@@ -60,6 +60,7 @@ MEASURES = {
 	),
 }
 SCOPE_KEYS = ("confederation", "federation", "branch")
+CHUNK = 20_000
 MONTH_SQL = "cast(date_format({t}.`received_on`, '%%Y-%%m-01') as datetime)"
 
 
@@ -143,21 +144,27 @@ def contributions(names) -> dict:
 	"""(grain, month, keys...) -> (cases, workers) of these cases' analytics rows, as they are now."""
 	if not names or not present():
 		return {}
-	keys = ", ".join(f"a.`{name}`" for name in KEYS)
-	month = MONTH_SQL.format(t="a")
-	rows = frappe.db.sql(
-		f"""select {month}, {keys}, count(*), coalesce(sum(a.`workers_affected`), 0)
-		from `{summary_table()}` a where a.name in %(names)s group by {month}, {keys}""",
-		{"names": tuple(names)},
-	)
+	names = list(names)
 	out = {}
-	for row in rows:
+	for row in (
+		row for start in range(0, len(names), CHUNK) for row in _contributions(names[start : start + CHUNK])
+	):
 		month_, values = row[0], dict(zip(KEYS, row[1 : len(KEYS) + 1], strict=True))
 		for grain, columns in GRAINS.items():
 			key = (grain, month_, *(values[name] if name in columns else None for name in KEYS))
 			cases, workers = out.get(key, (0, 0))
 			out[key] = (cases + int(row[-2]), workers + int(row[-1]))
 	return out
+
+
+def _contributions(names) -> tuple:
+	keys = ", ".join(f"a.`{name}`" for name in KEYS)
+	month = MONTH_SQL.format(t="a")
+	return frappe.db.sql(
+		f"""select {month}, {keys}, count(*), coalesce(sum(a.`workers_affected`), 0)
+		from `{summary_table()}` a where a.name in %(names)s group by {month}, {keys}""",
+		{"names": tuple(names)},
+	)
 
 
 def write_difference(before: dict, after: dict):
@@ -175,12 +182,6 @@ def write_difference(before: dict, after: dict):
 		+ ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows)),
 		[value for row in rows for value in row],
 	)
-
-
-def write_rows(where: str, params: dict, sign: int, join: str = ""):
-	"""Deltas for every analytics row matching `where` (bulk moves: -1 before, +1 after)."""
-	if present():
-		frappe.db.sql(_grouped(where, sign=sign, delta=1, join=join), params)
 
 
 def compact(commit: bool = True):
@@ -240,15 +241,7 @@ def moving(where: str, params: dict):
 	if not present():
 		yield
 		return
-	# a temporary table is no implicit commit: the move stays one transaction
-	frappe.db.sql("drop temporary table if exists `uc_rollup_moved`")
-	frappe.db.sql(
-		f"""create temporary table `uc_rollup_moved` (primary key (name))
-		select a.name from `{summary_table()}` a where {where}""",
-		params,
-	)
-	join = "join `uc_rollup_moved` m on m.name = a.name"
-	write_rows("1=1", {"all": 1}, -1, join)
+	names = frappe.db.sql_list(f"select a.name from `{summary_table()}` a where {where}", params)
+	before = contributions(names)
 	yield
-	write_rows("1=1", {"all": 1}, 1, join)
-	frappe.db.sql("drop temporary table `uc_rollup_moved`")
+	write_difference(before, contributions(names))
