@@ -158,11 +158,14 @@ def contributions(names) -> dict:
 
 
 def _contributions(names) -> tuple:
+	# a locking read: the rows as last committed (another request may have changed them since this
+	# transaction's snapshot), which are the rows the caller then deletes or rewrites
 	keys = ", ".join(f"a.`{name}`" for name in KEYS)
 	month = MONTH_SQL.format(t="a")
 	return frappe.db.sql(
 		f"""select {month}, {keys}, count(*), coalesce(sum(a.`workers_affected`), 0)
-		from `{summary_table()}` a where a.name in %(names)s group by {month}, {keys}""",
+		from `{summary_table()}` a where a.name in %(names)s group by {month}, {keys}
+		for update""",
 		{"names": tuple(names)},
 	)
 
