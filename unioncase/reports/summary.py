@@ -22,8 +22,8 @@ Kept current:
   (`on_link_rename`), by ancestry moves (hierarchy/ancestry.py runs its updates on both tables) and by
   owning-level changes (workflows/stages.py);
 - within five minutes, by `reconcile` (scheduler): cases whose `modified` moved since its last run
-  (direct database writes that bypass the hooks but touch `modified`); daily, `prune`: rows of cases
-  deleted without the hooks;
+  (direct database writes that bypass the hooks but touch `modified`), then `prune`: rows of cases
+  deleted without the hooks (also daily), then the rollup's compaction (reports/rollup.py);
 - within minutes, by a job, after a holiday calendar, a union's calendar or the default calendar
   changes (`on_calendar_change`: the stored working times are recomputed);
 - bulk loads (the demo generator, the benchmark loader) call `rebuild()`; the patch
