@@ -405,6 +405,9 @@ class CaseQuery:
 		if not sql:
 			if self.from_summary(select_sql + where):
 				select_sql = select_sql.replace(MEASURES["escalated"], SUMMARY_ESCALATED)
+			if "uc_brand" not in select_sql + where:
+				# one row a case without the brand join: count rows, no distinct the server must sort for
+				select_sql = select_sql.replace(MEASURES["cases"], "count(*)")
 			sql = f"select {select_sql} from {self.source} {self.joins(select_sql + where)} where {where}"
 			if groups:
 				sql += " group by " + ", ".join(groups)
