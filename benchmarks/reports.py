@@ -111,7 +111,13 @@ def plans_of(fn) -> list[str]:
 		if text.upper().startswith("SET STATEMENT"):
 			text = text[text.upper().index(" FOR ") + 5 :]
 		steps = frappe.db.sql("explain " + text, as_dict=True)
-		source = "analytics: " if "`tabGrievance Analytics`" in text else "cases: "
+		source = (
+			"rollup+analytics: "
+			if "`tabGrievance Analytics Monthly`" in text
+			else "analytics: "
+			if "`tabGrievance Analytics`" in text
+			else "cases: "
+		)
 		out.append(
 			source
 			+ " ".join(

@@ -10,7 +10,7 @@ from collections import defaultdict
 import frappe
 
 from unioncase.hierarchy.scope import LEVEL_COLUMNS, UNION
-from unioncase.reports import summary
+from unioncase.reports import rollup, summary
 
 ANCESTRY_COLUMNS = ("confederation", "federation", "branch")
 
@@ -83,11 +83,10 @@ def refresh_case_ancestry(root: str | None = None):
 	for union in unions:
 		groups[tuple(ancestry_of(union, tree).items())].append(union)
 	# the analytics table (reports/summary.py) carries the same columns: moved in the same transaction
-	tables = ["Grievance"]
+	_move_cases(frappe.qb.DocType("Grievance"), groups, unions, tree)
 	if summary.exists():
-		tables.append("Grievance Analytics")
-	for table in tables:
-		_move_cases(frappe.qb.DocType(table), groups, unions, tree)
+		with rollup.moving("a.originating_union in %(unions)s", {"unions": tuple(unions) or ("",)}):
+			_move_cases(frappe.qb.DocType("Grievance Analytics"), groups, unions, tree)
 
 
 def _move_cases(grievance, groups: dict, unions: list, tree: dict):

@@ -32,11 +32,13 @@ def execute(filters=None):
 		bad_filter("view", filters.view)
 	group = VIEWS[filters.view]
 	query = CaseQuery(filters, extra=OPTIONS)
-	measures = {
-		"workplaces": f"count(distinct {G}.`workplace_union`)",
-		"employers": f"count(distinct {G}.`employer`)",
-		"open_cases": f"count(distinct case when {G}.`status` = 'Open' then {G}.`name` end)",
-	}
+	measures = {"workplaces": f"count(distinct {G}.`workplace_union`)"}
+	if group == "employer":
+		# one row a case (no brand join): a sum, not a second distinct count the server sorts for
+		measures["open_cases"] = f"cast(sum({G}.`status` = 'Open') as signed)"
+	else:
+		measures["employers"] = f"count(distinct {G}.`employer`)"
+		measures["open_cases"] = f"count(distinct case when {G}.`status` = 'Open' then {G}.`name` end)"
 	# a brand join repeats a case once per brand: sums are only taken per employer
 	base = ["cases", "workers_affected"] if group == "employer" else ["cases"]
 	frame = query.aggregate([group], base, extra_where=f"{G}.`employer` is not null", extra_measures=measures)
@@ -77,8 +79,6 @@ def execute(filters=None):
 	frame = frame.set_index(group)
 	frame["top_categories"] = top.reindex(frame.index).fillna("")
 	frame = frame.sort_values("cases", ascending=False).reset_index()
-	if group == "employer":
-		frame = frame.drop(columns=["employers"])
 	head = frame.head(10)
 	chart = bar_chart(head[group].tolist(), {_("Cases"): head["cases"].tolist()})
 	if group == "employer":

@@ -20,7 +20,7 @@ from frappe.utils import add_days, add_months, cint, get_first_day, getdate, now
 
 from unioncase.hierarchy.permissions import grievance_query
 from unioncase.privacy.identity import IDENTITY_FIELDS, IDENTITY_PERMLEVEL
-from unioncase.reports import summary
+from unioncase.reports import rollup, summary
 
 GRIEVANCE = "Grievance"
 G = "`tabGrievance`"
@@ -310,6 +310,55 @@ class CaseQuery:
 			return True
 		return False
 
+	def from_rollup(self, selects, groups, measures, period, where, extra_measures) -> str | None:
+		"""The statement reading whole months from the monthly rollup (reports/rollup.py) and the
+		partial months at the window's edges from the analytics table; None when the rollup cannot
+		answer (a column, measure, period or scope it does not hold)."""
+		if extra_measures or self.date_field != "received_on" or period == "Week":
+			return None
+		if "cases" not in measures or not set(measures) <= set(rollup.MEASURES):
+			return None
+		if not summary.exists() or not rollup.exists():
+			return None
+		dimension_sql_ = ", ".join(selects[: len(groups)])
+		if PLACE in dimension_sql_ + where or "uc_brand" in dimension_sql_ + where:
+			return None
+		used = set(CASE_COLUMN.findall(dimension_sql_ + where)) - {"received_on"}
+		grain = rollup.grain_for(used)
+		months = rollup.window(self.params)
+		if not grain or not months:
+			return None
+		self.params["uc_rollup_first"], self.params["uc_rollup_last"] = months
+		column = f"{G}.`received_on`"
+		edges = f"{where} and ({column} < %(uc_rollup_first)s or {column} >= %(uc_rollup_last)s)"
+		inside = (
+			f"{G}.`grain` = '{grain}' and {where}"
+			f" and {column} >= %(uc_rollup_first)s and {column} < %(uc_rollup_last)s"
+		)
+		group_by = (" group by " + ", ".join(groups)) if groups else ""
+		per_case = ", ".join([*selects[: len(groups)], *(f"{MEASURES[m]} as `{m}`" for m in measures)])
+		summed = ", ".join(
+			[*selects[: len(groups)], *(f"{rollup.MEASURES[m][2].format(t=G)} as `{m}`" for m in measures)]
+		)
+		# a count stays an integer, as count() gives it on the per-case path
+		outer = ", ".join(
+			[
+				*groups,
+				*(
+					f"{'cast(sum(`cases`) as signed)' if m == 'cases' else f'sum(`{m}`)'} as `{m}`"
+					for m in measures
+				),
+			]
+		)
+		self.source = f"`{rollup.TABLE}` {G}"
+		return (
+			f"select {outer} from ("
+			f"select {per_case} from `{summary.TABLE}` {G} where {edges}{group_by}"
+			f" union all select {summed} from `{rollup.TABLE}` {G} where {inside}{group_by}"
+			f") uc_rollup{group_by}" + (" having sum(`cases`) <> 0" if groups else "")
+			# a group whose deltas cancel out (its cases moved away) has no case: no row, as per case
+		)
+
 	def where(self) -> str:
 		return " and ".join(f"({condition})" for condition in self.conditions) or "1=1"
 
@@ -352,11 +401,16 @@ class CaseQuery:
 			selects.append(f"{known[name]} as `{name}`")
 		where = self.where() + (f" and ({extra_where})" if extra_where else "")
 		select_sql = ", ".join(selects)
-		if self.from_summary(select_sql + where):
-			select_sql = select_sql.replace(MEASURES["escalated"], SUMMARY_ESCALATED)
-		sql = f"select {select_sql} from {self.source} {self.joins(select_sql + where)} where {where}"
-		if groups:
-			sql += " group by " + ", ".join(groups)
+		sql = self.from_rollup(selects, groups, measures, period, where, extra_measures)
+		if not sql:
+			if self.from_summary(select_sql + where):
+				select_sql = select_sql.replace(MEASURES["escalated"], SUMMARY_ESCALATED)
+			if "uc_brand" not in select_sql + where:
+				# one row a case without the brand join: count rows, no distinct the server must sort for
+				select_sql = select_sql.replace(MEASURES["cases"], "count(*)")
+			sql = f"select {select_sql} from {self.source} {self.joins(select_sql + where)} where {where}"
+			if groups:
+				sql += " group by " + ", ".join(groups)
 		rows = frappe.db.sql(sql, self.params)
 		columns = [*dimensions, *(["period"] if period else []), *measures]
 		frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)

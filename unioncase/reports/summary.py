@@ -22,8 +22,9 @@ Kept current:
   (`on_link_rename`), by ancestry moves (hierarchy/ancestry.py runs its updates on both tables) and by
   owning-level changes (workflows/stages.py);
 - within five minutes, by `reconcile` (scheduler): cases whose `modified` moved since its last run
-  (direct database writes that bypass the hooks but touch `modified`); daily, `prune`: rows of cases
-  deleted without the hooks;
+  (direct database writes that bypass the hooks but touch `modified`), then the rollup's compaction
+  (reports/rollup.py); daily, `prune`: rows of cases deleted without the hooks (its anti-join over
+  every case costs ~30 s at 1M, too much for every five minutes);
 - within minutes, by a job, after a holiday calendar, a union's calendar or the default calendar
   changes (`on_calendar_change`: the stored working times are recomputed);
 - bulk loads (the demo generator, the benchmark loader) call `rebuild()`; the patch
@@ -36,6 +37,8 @@ import time
 
 import frappe
 from frappe.utils import cint
+
+from unioncase.reports import rollup
 
 TABLE = "tabGrievance Analytics"
 VERSION = "2"
@@ -105,6 +108,8 @@ INDEXES = {
 	**{f"{column}_resolved": (column, "resolved_on") for column in ("originating_union", "federation")},
 	"resolved": ("resolved_on",),
 	"status_received": ("status", "received_on"),
+	# Outcomes' rejected arm (status, modified): with `resolved` the OR is an index merge, not a scan
+	"status_modified": ("status", "modified"),
 }
 
 
@@ -165,6 +170,7 @@ def rebuild(progress: bool = False):
 	fill_every_duration((lambda done: _progress(done, total, started)) if progress else None)
 	frappe.db.set_global(WATERMARK_KEY, str(frappe.db.sql("select now(6)")[0][0]))
 	frappe.db.set_global(VERSION_KEY, VERSION)
+	rollup.rebuild()
 	frappe.db.sql(f"analyze table `{TABLE}`")
 	frappe.db.commit()
 	if progress:
@@ -197,9 +203,11 @@ def refresh_cases(names):
 	names = tuple(sorted({name for name in names if name}))
 	if not names or not exists():
 		return
+	before = rollup.contributions(names)
 	frappe.db.sql(f"delete from `{TABLE}` where name in %(names)s", {"names": names})
 	frappe.db.sql(_select("g.name in %(names)s"), {"names": names})
 	fill_durations(names)
+	rollup.write_difference(before, rollup.contributions(names))
 
 
 def fill_durations(names, calendars: dict | None = None):
@@ -273,7 +281,9 @@ def on_case_change(doc, method=None):
 
 def on_case_delete(doc, method=None):
 	if exists():
+		before = rollup.contributions([doc.name])
 		frappe.db.sql(f"delete from `{TABLE}` where name = %s", doc.name)
+		rollup.write_difference(before, {})
 
 
 def on_case_rename(doc, method=None, old=None, new=None, merge=False):
@@ -286,6 +296,9 @@ def on_link_rename(doc, method=None, old=None, new=None, merge=False):
 		return
 	for column in LINK_COLUMNS.get(doc.doctype, ()):
 		frappe.db.sql(f"update `{TABLE}` set `{column}` = %s where `{column}` = %s", (new, old))
+		if column in rollup.KEYS and rollup.present():
+			# the rollup sums its rows: renamed rows that now share a key need no merging
+			frappe.db.sql(f"update `{rollup.TABLE}` set `{column}` = %s where `{column}` = %s", (new, old))
 
 
 def on_calendar_change(doc, method=None):
@@ -329,6 +342,8 @@ def reconcile(commit: bool = True):
 	frappe.db.set_global(WATERMARK_KEY, until)
 	if commit:
 		frappe.db.commit()
+	# not the orphan prune: its anti-join over every case took 30 s at 1M (benchmarks/README.md); daily
+	rollup.compact(commit)
 
 
 def prune(commit: bool = True):
@@ -342,7 +357,9 @@ def prune(commit: bool = True):
 		)
 		if not orphans:
 			break
+		before = rollup.contributions(orphans)
 		frappe.db.sql(f"delete from `{TABLE}` where name in %(names)s", {"names": tuple(orphans)})
+		rollup.write_difference(before, {})
 		if commit:
 			frappe.db.commit()
 
@@ -350,4 +367,6 @@ def prune(commit: bool = True):
 def after_migrate():
 	"""A new site, or a table whose layout changed: (re)build it (existing sites: the patch)."""
 	if ensure_table():
-		rebuild()
+		rebuild()  # the rollup with it
+	elif rollup.ensure_table() or not rollup.exists():
+		rollup.rebuild()
