@@ -93,17 +93,17 @@ class TestAnalyticsSummary(IntegrationTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 		frappe.local.flags.uc_analytics_table = None
-		# a new case's assignment mails at once in tests, and v15's send commits (the savepoint with it)
-		self.muted = frappe.flags.mute_emails
-		frappe.flags.mute_emails = True
 		frappe.db.savepoint("uc_summary_test")
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		frappe.local.flags.uc_analytics_table = None
-		frappe.db.rollback(save_point="uc_summary_test")
-		frappe.flags.mute_emails = self.muted
-		# a case something still committed would stay in the other analytics tests' figures
+		try:
+			frappe.db.rollback(save_point="uc_summary_test")
+		except Exception:
+			# gone: a new case's assignment mail is sent at once in tests, and v15's send commits
+			frappe.db.rollback()
+		# a case that commit kept would stay in the other analytics tests' figures
 		created = TestAnalyticsSummary.created
 		kept = frappe.get_all("Grievance", filters={"name": ("in", created)}, pluck="name") if created else []
 		for name in kept:
