@@ -1,6 +1,8 @@
 """The few places where Frappe v15 and v16 APIs differ, in one import."""
 
 import importlib.util
+import json
+import re
 import sys
 
 import frappe
@@ -26,6 +28,13 @@ def officials_create_unions() -> bool:
 	import frappe.permissions
 
 	return hasattr(frappe.permissions, "_get_parent_and_ancestors")
+
+
+def has_sms_log() -> bool:
+	"""Whether the site has Frappe's SMS Log DocType (send_sms writes every number there in clear). v16
+	ships it in Frappe's core; v15 does not (ERPNext brings it), so on a bare v15 site there is no such
+	log to leak from, and /api/resource/SMS Log answers 404."""
+	return bool(frappe.db.exists("DocType", "SMS Log"))
 
 
 def print_refused_status() -> int:
@@ -95,6 +104,59 @@ def worker_command(queue: str) -> tuple[list[str], str]:
 		return [*command, "--burst", "--queue", queue], os.path.abspath(frappe.local.sites_path)
 	monoframe = os.path.join(os.path.dirname(sys.executable), "monoframe")
 	return [monoframe, "worker", "--burst", "--queue", queue], os.path.abspath(frappe.get_site_path())
+
+
+# The webhooks that read their body raw (frappe.request.get_data()) and answer a body they cannot read
+# themselves, after checking who sent it.
+RAW_BODY_WEBHOOKS = ("unioncase.intake.whatsapp.webhook", "unioncase.intake.sms.webhook")
+API_METHOD_PATH = re.compile(r"^/api/(?:v[12]/)?method/([\w.]+)/?$")
+
+
+def body_frappe_refuses(request) -> bool:
+	"""Whether Frappe's app.make_form_dict refuses the request's body (its exact test): a JSON body
+	(Content-Type application/json) that does not parse, or parses to neither an object nor a list."""
+	data = request.get_data(cache=True, as_text=True)
+	if not (data and request.is_json):
+		return False
+	try:
+		args = json.loads(data)
+	except (ValueError, RecursionError):
+		return True
+	return not isinstance(args, dict | list)
+
+
+def answer_raw_body_webhooks(response, request=None):
+	"""after_request (first): the WhatsApp and SMS webhooks' own answer to a body Frappe would not parse.
+	Real Frappe (v15 and v16 alike) parses a JSON body in init_request (app.make_form_dict), before any
+	before_request hook, route or handler runs: a body that does not parse (a truncated delivery, a
+	forged post) answers 500 (json.JSONDecodeError), a bare scalar (`null`, `5`) 417 "Invalid request
+	arguments", so no app code could check the signature and answer the clear 4xx the provider retries
+	on. after_request hooks still run then (app.application's finally, with the handled error's response
+	and the database connected), so here the webhook runs on the raw body, as for any other body (it
+	reads nothing of form_dict), and its answer replaces Frappe's; the request is a guest's (init_request
+	stopped before the session was read) and its writes are committed as Frappe's own request would.
+	Frappe still writes the error it raised to its log first. The embedded runtime hands such bodies to
+	a method without arguments itself (runtime/monoframe_compat/web.py): there the webhook has run
+	(http_request is set) and this does nothing."""
+	if response is None or request is None or request.method != "POST" or response.status_code < 400:
+		return
+	# init_request sets http_request right after make_form_dict: unset, no handler ran
+	if getattr(frappe.local, "http_request", None) is not None:
+		return
+	match = API_METHOD_PATH.match(request.path)
+	if not (match and match.group(1) in RAW_BODY_WEBHOOKS and body_frappe_refuses(request)):
+		return
+	try:
+		frappe.set_user("Guest")
+		answer = frappe.get_attr(match.group(1))()
+		frappe.db.commit()
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=f"{match.group(1)} on a body Frappe refused")
+		return
+	response.status_code = answer.status_code
+	response.set_data(answer.get_data())
+	response.headers["Content-Type"] = answer.headers.get("Content-Type", "application/json")
 
 
 @frappe.whitelist()

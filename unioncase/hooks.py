@@ -93,7 +93,11 @@ before_request = [
 ]
 
 # Writes answer with the saved document: identity fields the user may not read are taken out of it.
-after_request = ["unioncase.privacy.response.strip_identity_from_response"]
+# The first answers the webhooks' bodies Frappe refuses before any app code runs (unioncase.compat).
+after_request = [
+	"unioncase.compat.answer_raw_body_webhooks",
+	"unioncase.privacy.response.strip_identity_from_response",
+]
 
 jinja = {"methods": ["unioncase.privacy.masking.mask_phone", "unioncase.privacy.masking.mask_email"]}
 

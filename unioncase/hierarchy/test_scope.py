@@ -7,6 +7,7 @@ import frappe
 
 from unioncase.compat import IntegrationTestCase, aggregate
 from unioncase.hierarchy.scope import clear_scope_cache
+from unioncase.tests.harness import users_unthrottled
 from unioncase.tests.hierarchy_data import (
 	PASSWORD,
 	USERS,
@@ -392,7 +393,8 @@ def ensure_scoped_user(email: str, role: str, attachments: list):
 			}
 		)
 		user.append("roles", {"role": role})
-		user.insert()
+		with users_unthrottled():
+			user.insert()
 	for union, applicable_for, hide_descendants in attachments:
 		values = {"user": email, "allow": "Union", "for_value": union}
 		if not frappe.db.exists("User Permission", values):

@@ -19,7 +19,7 @@ from frappe.utils.password import get_decrypted_password
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from unioncase.compat import IntegrationTestCase
+from unioncase.compat import IntegrationTestCase, has_sms_log
 from unioncase.intake import conversation, handle, inbox, sms, tracking
 from unioncase.intake.conversation import DeliveryDeferred, DeliveryRefused
 from unioncase.tests.hierarchy_data import ensure_hierarchy, make_official
@@ -234,7 +234,7 @@ class TestSMS(IntegrationTestCase):
 		self.assertEqual(contact.address_kind, "Phone")
 		self.assertEqual(handle.resolve(contact.name), number)
 
-		sms_logs = frappe.db.count("SMS Log")
+		sms_logs = frappe.db.count("SMS Log") if has_sms_log() else None
 		self.assertEqual(deliver_queued(case.name), ["Sent"])
 		(request,) = self.gateway.requests
 		self.assertEqual((request["method"], request["path"]), ("POST", "/send"))
@@ -257,7 +257,11 @@ class TestSMS(IntegrationTestCase):
 		self.assertEqual(ack[0].channel, "SMS")
 		self.assertNotIn(code, ack[0].content, "officials never read the worker's code")
 		self.assertTrue(ack[0].provider_message_id.startswith("SMSOUT"))
-		self.assertEqual(frappe.db.count("SMS Log"), sms_logs, "Frappe's SMS Log (numbers in clear) unused")
+		# v15 without ERPNext has no SMS Log: nothing there to write to (unioncase.compat.has_sms_log)
+		if sms_logs is not None:
+			self.assertEqual(
+				frappe.db.count("SMS Log"), sms_logs, "Frappe's SMS Log (numbers in clear) unused"
+			)
 
 		# a follow-up from the same number, written another way, joins the open case
 		again, _sent = self.open_case("0" + number[3:], "Ini slip gaji saya, lembur tidak tercatat.")

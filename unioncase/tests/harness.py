@@ -9,6 +9,10 @@ same flags, and Frappe changes two things on them that tests assert:
 - background jobs of Frappe's own controllers (the "assigned a new task" notice, deletion requests)
   run in-process at once rather than after commit on a worker the tests do not have:
   `jobs_run_now()`.
+
+And one thing Frappe does on any site: it refuses a new User once more than `throttle_user_limit` (60)
+were created in the last hour (user.throttle_user_creation, a sign-up brake); the suite's test users on
+a fresh site (a new bench) pass that within one run: `users_unthrottled()`.
 """
 
 from contextlib import contextmanager
@@ -41,3 +45,18 @@ def jobs_run_now():
 	in-process, at once (v15 reads frappe.flags.in_test, which the harness sets; v16 frappe.in_test)."""
 	with patch.object(frappe, "in_test", True, create=True):
 		yield
+
+
+@contextmanager
+def users_unthrottled():
+	"""The block inserts test users past Frappe's sign-up throttle (this process only), then restores it."""
+	conf = frappe.local.conf
+	limit = conf.get("throttle_user_limit")
+	conf["throttle_user_limit"] = 10**9
+	try:
+		yield
+	finally:
+		if limit is None:
+			conf.pop("throttle_user_limit", None)
+		else:
+			conf["throttle_user_limit"] = limit

@@ -7,6 +7,8 @@ under test.
 
 import frappe
 
+from unioncase.tests.harness import users_unthrottled
+
 PASSWORD = "Uc-test-Password-2026!"
 CASE_PREFIX = "T case at "
 
@@ -120,7 +122,8 @@ def ensure_user(email: str, role: str, union: str | None):
 			}
 		)
 		user.append("roles", {"role": role})
-		user.insert()
+		with users_unthrottled():
+			user.insert()
 	if union and not frappe.db.exists(
 		"User Permission", {"user": email, "allow": "Union", "for_value": union}
 	):

@@ -3,6 +3,7 @@
 import frappe
 
 from unioncase.privacy.consent import current_consent_text, make_default_consent_texts, record_consent
+from unioncase.tests.harness import users_unthrottled
 from unioncase.tests.hierarchy_data import PASSWORD
 
 WORKPLACE = "T PUK Bogor Satu"  # in the committed test tree (hierarchy_data.TREE)
@@ -61,15 +62,16 @@ def new_case(values: dict):
 def make_website_user(email: str) -> str:
 	"""A worker's own login (no roles: a website user), with the test password."""
 	if not frappe.db.exists("User", email):
-		frappe.get_doc(
-			{
-				"doctype": "User",
-				"email": email,
-				"first_name": "Siti",
-				"send_welcome_email": 0,
-				"new_password": PASSWORD,
-			}
-		).insert(ignore_permissions=True)
+		with users_unthrottled():
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": "Siti",
+					"send_welcome_email": 0,
+					"new_password": PASSWORD,
+				}
+			).insert(ignore_permissions=True)
 	return email
 
 

@@ -98,7 +98,18 @@ class TestAnalyticsSummary(IntegrationTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		frappe.local.flags.uc_analytics_table = None
-		frappe.db.rollback(save_point="uc_summary_test")
+		try:
+			frappe.db.rollback(save_point="uc_summary_test")
+		except Exception:
+			# gone: a new case's assignment mail is sent at once in tests, and v15's send commits
+			frappe.db.rollback()
+		# a case that commit kept would stay in the other analytics tests' figures
+		created = TestAnalyticsSummary.created
+		kept = frappe.get_all("Grievance", filters={"name": ("in", created)}, pluck="name") if created else []
+		for name in kept:
+			frappe.delete_doc("Grievance", name, force=True, ignore_permissions=True)
+		if kept:
+			frappe.db.commit()
 		frappe.clear_cache(doctype="Grievance")
 		frappe.cache.delete_value("user_permissions")
 		TestAnalyticsSummary.created = []
