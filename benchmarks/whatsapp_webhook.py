@@ -196,7 +196,9 @@ def outcome(frappe, wamids: list[str]) -> dict:
 		"processed": sum(row.state == "Processed" for row in rows),
 		"with_case": sum(bool(row.grievance) for row in rows),
 		"cases": len({row.grievance for row in rows if row.grievance}),
-		"lost": sum(key not in stored for key in keys) + sum(row.state != "Processed" for row in rows),
+		"lost": sum(
+			key not in stored for key in keys
+		),  # never stored; one stored but not processed is pending
 		"duplicated": len(rows) - len(stored) + sum(count - 1 for count in entries.values() if count > 1),
 		"unrecorded": sum(1 for row in rows if row.state == "Processed" and not entries.get(row.name)),
 		"waits": waits,
