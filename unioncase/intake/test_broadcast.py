@@ -95,8 +95,7 @@ def cleanup():
 
 def start_provider() -> Provider:
 	"""The Cloud API stand-in on a free port, WhatsApp and Broadcast Settings pointed at it."""
-	provider = Provider(0)
-	provider.url = f"http://127.0.0.1:{provider.server.server_address[1]}/v20.0"
+	provider = Provider()
 	provider.requests = TimedRequests()
 	frappe.get_single(whatsapp.SETTINGS).update(
 		{

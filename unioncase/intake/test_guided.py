@@ -50,7 +50,6 @@ PUK_BOGOR1 = "t.puk.bogor1@test.unioncase.org"
 PUK_BOGOR2 = "t.puk.bogor2.guided@test.unioncase.org"
 CUSTODIAN = "t.custodian.guided@test.unioncase.org"
 # the stand-in's port: beside this checkout's test server, so two checkouts' tests never share one
-PROVIDER_PORT = int(os.environ.get("UNIONCASE_TEST_PORT") or 8011) + 150
 
 
 def fresh_number() -> str:
@@ -102,7 +101,7 @@ class TestGuidedConversation(IntegrationTestCase):
 		make_official(PUK_BOGOR2, "Workplace Union Official", "T PUK Bogor Dua")
 		ensure_user(CUSTODIAN, "Branch Official", BRANCH)
 		frappe.get_doc("User", CUSTODIAN).add_roles(IDENTITY_ROLE)
-		cls.provider = Provider(PROVIDER_PORT)
+		cls.provider = Provider()
 		settings = frappe.get_single(whatsapp.SETTINGS)
 		settings.update(
 			{

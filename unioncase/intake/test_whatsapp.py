@@ -30,14 +30,14 @@ VERIFY_TOKEN = "t-verify-token"
 ACCESS_TOKEN = "t-access-token-EAAG"
 PHONE_NUMBER_ID = "109876543210"
 # beside this checkout's test server (8011 + 50 by default), so two checkouts' tests never share one
-PROVIDER_PORT = int(os.environ.get("UNIONCASE_TEST_PORT") or 8011) + 50
 WEBHOOK = "/api/method/unioncase.intake.whatsapp.webhook"
 
 
 class Provider:
 	"""The Cloud API on loopback: messages and media endpoints, answers scripted per test."""
 
-	def __init__(self, port: int):
+	def __init__(self, port: int = 0):
+		"""On `port`, by default a free one: checkouts and benches test side by side."""
 		self.requests, self.answers, self.media = [], [], {}
 		provider = self
 
@@ -81,14 +81,15 @@ class Provider:
 					return self.reply(200, provider.media[media_id], "application/octet-stream")
 				if media_id in provider.media:
 					return self.reply(
-						200, {"url": f"http://127.0.0.1:{port}/files/{media_id}", "id": media_id}
+						200, {"url": f"http://127.0.0.1:{provider.port}/files/{media_id}", "id": media_id}
 					)
 				self.reply(404, {"error": {"message": "Unsupported get request", "code": 100}})
 
 		self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+		self.port = self.server.server_address[1]
 		self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 		self.thread.start()
-		self.url = f"http://127.0.0.1:{port}/v20.0"
+		self.url = f"http://127.0.0.1:{self.port}/v20.0"
 
 	def sent(self) -> list[dict]:
 		return [request for request in self.requests if request["path"].endswith("/messages")]
@@ -178,7 +179,7 @@ class TestWhatsApp(IntegrationTestCase):
 		super().setUpClass()
 		ensure_hierarchy()
 		make_official(BOGOR_BRANCH, "Branch Official", "T Cabang Bogor")
-		cls.provider = Provider(PROVIDER_PORT)
+		cls.provider = Provider()
 		settings = frappe.get_single(whatsapp.SETTINGS)
 		settings.update(
 			{
