@@ -488,7 +488,7 @@ def acquire_lock(broadcast: str) -> bool:
 	current = frappe.cache.get(key)
 	current = current.decode() if isinstance(current, bytes) else str(current or "")
 	host, _sep, pid = current.rpartition(":")
-	if host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
+	if host == socket.gethostname() and pid.isdecimal() and not process_alive(int(pid)):
 		frappe.cache.set(key, holder(), ex=LOCK_SECONDS)
 		return True
 	return False

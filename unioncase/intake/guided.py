@@ -291,7 +291,7 @@ def choose(conv, answers: dict, step: str | None, text: str, reply_id: str | Non
 	if reply_id in ids:
 		return reply_id
 	typed = " ".join(text.upper().split()).strip(".!")
-	if typed.isdigit() and 1 <= int(typed) <= len(options):
+	if typed.isdecimal() and 1 <= int(typed) <= len(options):
 		return ids[int(typed) - 1]
 	for option in options:
 		titles = {option["title"].upper(), in_language(option["title"], "id").upper()}

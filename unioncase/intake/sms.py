@@ -54,6 +54,9 @@ MAX_PROMPT_PARTS = 10
 TIMEOUT = (5, 30)
 # How long the first part of a long message waits for the others before what came is joined.
 PART_WAIT = timedelta(minutes=10)
+# How far back the scheduler looks for parts to join (it runs every few minutes; a bound keeps it off the
+# site's whole history): a part that waited longer, the scheduler down for a week, stays as it came.
+PART_HORIZON = timedelta(days=7)
 HMAC_MODE, TOKEN_MODE = "HMAC Signature", "Token"
 PER_PART = "One request per part"
 E164, NO_PLUS, NATIONAL = "E.164 (+62812...)", "International without + (62812...)", "National (0812...)"
@@ -447,17 +450,18 @@ def join_group(group: str, force: bool = False) -> str | None:
 def join_waiting_parts() -> list[str]:
 	"""Scheduler: join the parts of long messages whose other parts stopped arriving."""
 	cutoff = now_datetime() - PART_WAIT
-	groups = frappe.get_all(
-		inbox.INBOUND,
-		filters={"channel": CHANNEL, "part_group": ["is", "set"], "received_on": ["<", cutoff]},
-		pluck="part_group",
-		distinct=True,
-		limit=200,
+	# only groups not joined yet, within the horizon: the site's history of joined groups is never read
+	groups = frappe.db.sql_list(
+		f"""select distinct part.part_group from `tab{inbox.INBOUND}` part
+		where part.channel = %(channel)s and ifnull(part.part_group, '') != ''
+			and part.received_on < %(cutoff)s and part.received_on > %(horizon)s
+			and not exists (select 1 from `tab{inbox.INBOUND}` joined
+				where joined.dedup_key = concat(%(prefix)s, part.part_group))
+		limit 200""",
+		{"channel": CHANNEL, "cutoff": cutoff, "horizon": cutoff - PART_HORIZON, "prefix": joined_key("")},
 	)
 	joined = []
 	for group in groups:
-		if frappe.db.exists(inbox.INBOUND, {"dedup_key": joined_key(group)}):
-			continue
 		if name := join_group(group, force=True):
 			joined.append(name)
 	frappe.db.commit()
@@ -631,7 +635,7 @@ def receiver_of(number: str, number_format: str) -> str:
 		national = phonenumbers.format_number(
 			phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.NATIONAL
 		)
-		return "".join(c for c in national if c.isdigit())
+		return "".join(c for c in national if c.isdecimal())
 	return number
 
 
@@ -741,7 +745,7 @@ def message_id_of(response, path: str) -> str:
 	except ValueError:
 		return ""
 	for step in path.split(".") if path else []:
-		if isinstance(value, list) and step.isdigit() and int(step) < len(value):
+		if isinstance(value, list) and step.isdecimal() and int(step) < len(value):
 			value = value[int(step)]
 		elif isinstance(value, dict) and step in value:
 			value = value[step]

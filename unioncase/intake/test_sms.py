@@ -312,6 +312,36 @@ class TestSMS(IntegrationTestCase):
 		self.assertEqual(run_inbox(again["messageId"]).state, "Ignored")
 		self.assertEqual(frappe.db.count("Case Message", {"grievance": case, "direction": "From Worker"}), 1)
 
+	def add_joined_history(self, groups: int):
+		"""Parts of long messages joined before, each with its joined message, as a site's history holds."""
+		history, then = f"history-{secrets.token_hex(3)}", now_datetime() - timedelta(minutes=30)
+		later = now_datetime() + timedelta(minutes=1)  # touched since: first in any order by modified
+		rows = []
+		for index in range(groups):
+			group = f"{history}-{index}"
+			rows.append((frappe.generate_hash(length=10), f"sms:{group}:1", group, then, later))
+			rows.append((frappe.generate_hash(length=10), sms.joined_key(group), None, then, later))
+		frappe.db.bulk_insert(
+			inbox.INBOUND,
+			["name", "dedup_key", "part_group", "received_on", "modified"],
+			rows,
+		)
+		frappe.db.sql(
+			f"update `tab{inbox.INBOUND}` set channel = %s, state = %s, creation = received_on"
+			" where dedup_key like %s or dedup_key like %s",
+			(sms.CHANNEL, inbox.PROCESSED, f"sms:{history}-%", f"sms:joined:{history}-%"),
+		)
+		frappe.db.commit()
+		self.addCleanup(
+			lambda: (
+				frappe.db.sql(
+					f"delete from `tab{inbox.INBOUND}` where dedup_key like %s or dedup_key like %s",
+					(f"sms:{history}-%", f"sms:joined:{history}-%"),
+				),
+				frappe.db.commit(),
+			)
+		)
+
 	def test_a_long_sms_whose_last_part_never_comes_is_joined_after_a_wait(self):
 		number, reference = new_number(), secrets.token_hex(3)
 		first = message(
@@ -332,6 +362,7 @@ class TestSMS(IntegrationTestCase):
 			"received_on",
 			now_datetime() - timedelta(minutes=11),
 		)
+		self.add_joined_history(201)  # more groups joined long ago than the job takes in one run
 		sms.join_waiting_parts()
 		joined = frappe.db.get_value(inbox.INBOUND, {"dedup_key": sms.joined_key(group)})
 		self.assertTrue(joined, "joined after the wait")

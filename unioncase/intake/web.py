@@ -103,7 +103,7 @@ def form_nonce(token, browser: str) -> str | None:
 	if not isinstance(token, str) or token.count(".") != 2:
 		return None
 	nonce, issued, signature = token.split(".")
-	if not issued.isdigit() or not hmac.compare_digest(signature, sign(nonce, issued, browser)):
+	if not issued.isdecimal() or not hmac.compare_digest(signature, sign(nonce, issued, browser)):
 		return None
 	if not 0 <= time.time() - int(issued) <= TOKEN_MAX_AGE:
 		return None

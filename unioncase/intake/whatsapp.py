@@ -257,7 +257,7 @@ def address_hash(number: str) -> str:
 
 def sender_number(message: dict, raw: str | None = None) -> str:
 	raw = str(raw if raw is not None else message.get("from") or "")
-	digits = "".join(character for character in raw if character.isdigit())
+	digits = "".join(character for character in raw if character.isdecimal())
 	return normalize_phone(f"+{digits}", "WhatsApp number")
 
 

@@ -96,7 +96,7 @@ def submit_rating(token: str, rating: str | int | None = None, comment: str | No
 	name = case_for_token(token)
 	if not name:
 		frappe.throw(_("This link is not valid or has already been used."), title=_("Link not valid"))
-	rating = cint(rating) if cstr(rating).strip().isdigit() else 0
+	rating = cint(rating) if cstr(rating).strip().isdecimal() else 0
 	if not 1 <= rating <= MAX_RATING:
 		frappe.throw(_("Choose a rating from 1 to {0}.").format(MAX_RATING), title=_("Rating missing"))
 	comment = cstr(comment).strip()
