@@ -319,17 +319,23 @@ class TestSMS(IntegrationTestCase):
 		rows = []
 		for index in range(groups):
 			group = f"{history}-{index}"
-			rows.append((frappe.generate_hash(length=10), f"sms:{group}:1", group, then, later))
-			rows.append((frappe.generate_hash(length=10), sms.joined_key(group), None, then, later))
+			for key, part_group in ((f"sms:{group}:1", group), (sms.joined_key(group), None)):
+				rows.append(
+					(
+						frappe.generate_hash(length=10),
+						sms.CHANNEL,
+						inbox.PROCESSED,
+						key,
+						part_group,
+						then,
+						then,
+						later,
+					)
+				)
 		frappe.db.bulk_insert(
 			inbox.INBOUND,
-			["name", "dedup_key", "part_group", "received_on", "modified"],
+			["name", "channel", "state", "dedup_key", "part_group", "received_on", "creation", "modified"],
 			rows,
-		)
-		frappe.db.sql(
-			f"update `tab{inbox.INBOUND}` set channel = %s, state = %s, creation = received_on"
-			" where dedup_key like %s or dedup_key like %s",
-			(sms.CHANNEL, inbox.PROCESSED, f"sms:{history}-%", f"sms:joined:{history}-%"),
 		)
 		frappe.db.commit()
 		self.addCleanup(
