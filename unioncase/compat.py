@@ -176,6 +176,41 @@ def linked_with_get(doctype: str, docname: str) -> dict:
 	return get_linked_docs(doctype=doctype, name=docname, linkinfo=linked)
 
 
+# Every request starts with an empty request-local cache (frappe.local.cache, the first layer of
+# frappe.cache.hget on v15 and v16 alike), so the first `_()` of each one fetches and unpickles the whole
+# merged translation dictionary (90 KB for Bahasa Indonesia): a tenth of a report posted to /lapor. A
+# process keeps its copy while the epoch below stands; a change of a Translation, a migrate or a cache
+# clear ends the epoch (a clear deletes every key of the site), and TRANSLATIONS_KEPT_SECONDS bounds
+# what nothing reports (Customize Form's label translations).
+TRANSLATIONS_EPOCH = "unioncase:translations-epoch"
+TRANSLATIONS_KEPT_SECONDS = 300
+_kept_translations: dict[tuple[str, str], tuple[str, float, dict]] = {}
+
+
+def use_kept_translations(lang: str):
+	"""Serve this request's `_()` in `lang` from the process's copy of the merged translations."""
+	import secrets
+	import time
+
+	from frappe.translate import MERGED_TRANSLATION_KEY, get_all_translations
+
+	epoch = frappe.cache.get_value(TRANSLATIONS_EPOCH)
+	if not epoch:
+		epoch = secrets.token_hex(8)
+		frappe.cache.set_value(TRANSLATIONS_EPOCH, epoch)
+	key = (frappe.local.site, lang)
+	kept = _kept_translations.get(key)
+	if kept and kept[0] == epoch and time.monotonic() - kept[1] < TRANSLATIONS_KEPT_SECONDS:
+		frappe.local.cache.setdefault(frappe.cache.make_key(MERGED_TRANSLATION_KEY), {})[lang] = kept[2]
+		return
+	_kept_translations[key] = (epoch, time.monotonic(), get_all_translations(lang))
+
+
+def forget_kept_translations(*args, **kwargs):
+	"""A Translation changed (doc_events), or the site migrated: every process reloads its copy."""
+	frappe.cache.delete_value(TRANSLATIONS_EPOCH)
+
+
 def __getattr__(name):
 	# Resolved on first use so that production code paths never import the test framework.
 	if name == "IntegrationTestCase":

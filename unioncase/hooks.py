@@ -10,7 +10,11 @@ require_type_annotated_api_methods = True
 
 after_install = "unioncase.setup.install.after_install"
 # the analytics table (unioncase/reports/summary.py): made on a new site, remade when its layout changes
-after_migrate = "unioncase.reports.summary.after_migrate"
+after_migrate = [
+	"unioncase.reports.summary.after_migrate",
+	# the workers' pages keep translations per process (compat.use_kept_translations)
+	"unioncase.compat.forget_kept_translations",
+]
 
 # Desk helpers every list needs (contact masking); plain JS, served from the app's public folder.
 app_include_js = [
@@ -117,6 +121,11 @@ doc_events = {
 		],
 	},
 	"ToDo": {"validate": "unioncase.workflows.assignment.validate_todo_scope"},
+	# the workers' pages keep translations per process (compat.use_kept_translations)
+	"Translation": {
+		"on_update": "unioncase.compat.forget_kept_translations",
+		"on_trash": "unioncase.compat.forget_kept_translations",
+	},
 	# Frappe grants a shared document whatever has_permission says: no share around the hierarchy.
 	"DocShare": {"validate": "unioncase.hierarchy.sharing.refuse_share_outside_scope"},
 	# Frappe's personal-data requests, completed for UnionCase's records (unioncase.privacy.erasure).

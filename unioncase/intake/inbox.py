@@ -172,10 +172,8 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 	for a guest); here a refused job hands the message to the backlog job, and a message that got no job
 	at all (Redis unreachable) is queued again by `retry_due_messages` once it is STALE_AFTER old.
 	"""
-	from frappe.utils.background_jobs import get_queue
-
 	try:
-		if new and get_queue(QUEUE).count >= BACKLOG_AT:
+		if new and waiting(QUEUE) >= BACKLOG_AT:
 			# raised means the backlog job has not looked since: it will see this message, already committed
 			if not frappe.cache.get_value(BACKLOG_WANTED):
 				enqueue_backlog()
@@ -254,9 +252,21 @@ def process_backlog(batch: int = BACKLOG_BATCH) -> int:
 
 
 def others_waiting() -> int:
+	return sum(waiting(name) for name in OTHER_QUEUES)
+
+
+_queues: dict[tuple[str, str], object] = {}
+
+
+def waiting(queue: str) -> int:
+	"""How many jobs wait on one of the site's queues. The queue's handle is kept for the process:
+	building it (its Redis connection looked up through a retrying wrapper) cost more than asking."""
 	from frappe.utils.background_jobs import get_queue
 
-	return sum(get_queue(name).count for name in OTHER_QUEUES)
+	key = (frappe.local.site, queue)
+	if key not in _queues:
+		_queues[key] = get_queue(queue)
+	return _queues[key].count
 
 
 def payload_of(doc) -> dict:

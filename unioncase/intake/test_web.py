@@ -53,6 +53,29 @@ class TestReportPage(IntegrationTestCase):
 			self.assertLess(len(gzip.compress(page.content)), FIRST_VIEW_LIMIT // 3)
 		self.assertIn('name="website"', WorkerBrowser().get("/lapor").text, "the honeypot is in the form")
 
+	def test_a_translation_an_admin_changes_shows_on_the_next_view(self):
+		# each web worker keeps its translations (compat.use_kept_translations): views first fill them all
+		heading, changed = "Laporkan masalah di tempat kerja", "Sampaikan masalah di tempat kerja Anda"
+		views = 20
+		self.assertTrue(all(heading in page_text(WorkerBrowser().get("/lapor")) for _ in range(views)))
+		translation = frappe.get_doc(
+			{
+				"doctype": "Translation",
+				"language": "id",
+				"source_text": "Report a problem at work",
+				"translated_text": changed,
+			}
+		).insert()
+		frappe.db.commit()
+		try:
+			shown = [page_text(WorkerBrowser().get("/lapor")) for _ in range(views)]
+			self.assertEqual(sum(changed in text for text in shown), views, "every worker shows the new text")
+		finally:
+			translation.delete()
+			frappe.db.commit()
+		shown = [page_text(WorkerBrowser().get("/lapor")) for _ in range(views)]
+		self.assertEqual(sum(heading in text for text in shown), views, "and the old one once it is deleted")
+
 	def test_a_report_without_javascript_is_stored_and_shows_its_code(self):
 		worker = WorkerBrowser()
 		page = worker.report(

@@ -46,15 +46,20 @@ def current_consent_text(language: str = "id") -> str | None:
 
 
 def current_consent(language: str = "id") -> frappe._dict | None:
-	"""The version in force today for `language`, with its text (one query: the reporting page asks it on
-	every view and every submission)."""
+	"""The version in force today for `language`, with its text (one query)."""
 	rows = frappe.db.sql(
-		f"""select name, text from `tab{CONSENT_TEXT}` where language = %s and effective_from <= %s
-		order by effective_from desc, creation desc limit 1""",
-		(language, today()),
-		as_dict=True,
+		current_consent_sql("language", "today"), {"language": language, "today": today()}, as_dict=True
 	)
 	return rows[0] if rows else None
+
+
+def current_consent_sql(language_param: str, today_param: str, columns: str = "name, text") -> str:
+	"""The statement choosing the version in force (its `columns`) for the language in `language_param` on
+	the day in `today_param`: the latest effective date, then the latest made. The reporting page runs it
+	inside its own single query (intake/web.py)."""
+	return f"""select {columns} from `tab{CONSENT_TEXT}`
+		where language = %({language_param})s and effective_from <= %({today_param})s
+		order by effective_from desc, creation desc limit 1"""
 
 
 def record_consent(doc, text_version: str, given_on=None):
