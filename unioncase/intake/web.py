@@ -35,15 +35,6 @@ WORKPLACE_MAX, NAME_MAX, CONTACT_MAX, DESCRIPTION_MAX = 140, 140, 254, 5000
 DESCRIPTION_MIN_LETTERS = 10
 ANONYMOUS, NAMED = "anonim", "nama"
 SETTINGS = "Intake Settings"
-# the Intake Settings the pages read (limits_from)
-SETTINGS_FIELDS = (
-	"default_union",
-	"max_file_mb",
-	"max_files",
-	"reports_per_hour",
-	"lookups_per_hour",
-	"lookups_per_code_per_hour",
-)
 # Invisible characters that reorder or hide text (bidi overrides and isolates, marks).
 HIDDEN_CHARACTERS = dict.fromkeys(
 	map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"), None
@@ -58,14 +49,10 @@ class Refused(Exception):
 		self.errors, self.status = errors, status
 
 
-def settings() -> dict:
-	return limits_from(
-		dict(frappe.db.sql("select field, value from `tabSingles` where doctype = %s", SETTINGS))
-	)
-
-
-def limits_from(values: dict) -> frappe._dict:
-	"""Intake Settings' stored values (field -> value), with the defaults for those never set."""
+def settings() -> frappe._dict:
+	"""Intake Settings as the pages use them, with the defaults for those never set. Read through Frappe's
+	document cache (asked on every view and submission; a save and set_single_value clear it)."""
+	values = frappe.get_cached_doc(SETTINGS)
 	return frappe._dict(
 		default_union=values.get("default_union"),
 		max_file_bytes=(cint(values.get("max_file_mb")) or 5) * 1024 * 1024,
@@ -77,40 +64,33 @@ def limits_from(values: dict) -> frappe._dict:
 
 
 def page_state(lang: str, union=None, dedup_key: str | None = None) -> frappe._dict:
-	"""What a view or a submission of /lapor reads from the database, in one statement of scalar
-	subqueries (a round trip each would be most of what a burst of reports costs the database; a UNION of
-	the same selects cost three times more, as it builds a temporary table): Intake Settings, the consent
-	text in force in the page's language and in Bahasa Indonesia (its fallback), whether the form link's
-	union exists and the message this form was stored as, if it was."""
+	"""What a view or a submission of /lapor needs to know: Intake Settings and, in one statement of scalar subqueries (a round trip
+	each would be most of what a burst of reports costs the database; a UNION of the same selects cost
+	it three times more, as it builds a temporary table), the consent text in force in the page's language
+	and in Bahasa Indonesia (its fallback), whether the form link's union exists and the message this
+	form was stored as, if it was."""
 	union = union if isinstance(union, str) else None
-	settings_ = ", ".join(
-		f"(select value from `tabSingles` where doctype = %(settings)s and field = '{field}')"
-		for field in SETTINGS_FIELDS
-	)
+	languages = (lang,) if lang == "id" else (lang, "id")
 	consents = ", ".join(
-		f"({current_consent_sql(language, 'today', column)})"
-		for language in ("lang", "fallback")
+		f"({current_consent_sql(f'lang{position}', 'today', column)})"
+		for position in range(len(languages))
 		for column in ("name", "text")
 	)
 	row = frappe.db.sql(
-		f"""select {settings_}, {consents},
-		(select name from `tabUnion` where name = %(union)s),
-		(select name from `tab{inbox.INBOUND}` where dedup_key = %(dedup_key)s)""",
+		f"""select (select name from `tabUnion` where name = %(union)s),
+		(select name from `tab{inbox.INBOUND}` where dedup_key = %(dedup_key)s), {consents}""",
 		{
-			"settings": SETTINGS,
-			"lang": lang,
-			"fallback": "id",
 			"today": today(),
 			"union": union or "",
 			"dedup_key": dedup_key or "",
+			**{f"lang{position}": language for position, language in enumerate(languages)},
 		},
 	)[0]
-	count = len(SETTINGS_FIELDS)
-	page_name, page_text, id_name, id_text, known_union, stored = row[count:]
-	consent = frappe._dict(name=page_name or id_name, text=page_text if page_name else id_text)
+	known_union, stored, *texts = row
+	in_force = [frappe._dict(name=texts[i], text=texts[i + 1]) for i in range(0, len(texts), 2)]
 	return frappe._dict(
-		limits=limits_from(dict(zip(SETTINGS_FIELDS, row[:count], strict=True))),
-		consent=consent if consent.name else None,
+		limits=settings(),
+		consent=next((consent for consent in in_force if consent.name), None),
 		union=known_union,
 		stored=stored,
 	)
