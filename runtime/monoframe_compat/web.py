@@ -20,7 +20,6 @@
 """
 
 import inspect
-import json
 import os
 import threading
 
@@ -68,18 +67,17 @@ def patch_path_resolver(path_resolver):
 	from werkzeug.exceptions import NotFound
 	from werkzeug.routing import Map, Rule
 
-	compiled: dict[str, Map] = {}
+	compiled: dict[str, object] = {"rules": None, "map": None}
 
 	def resolve_from_map(path):
 		rules = path_resolver.get_website_rules()
-		key = json.dumps(rules, sort_keys=True, default=str)
-		route_map = compiled.get(key)
-		if route_map is None:
-			route_map = Map(
+		# the rules as last compiled (an equality test: cheaper than serialising them for a key)
+		if rules != compiled["rules"]:
+			compiled["map"] = Map(
 				[Rule(r["from_route"], endpoint=r["to_route"], defaults=r.get("defaults")) for r in rules]
 			)
-			compiled.clear()
-			compiled[key] = route_map
+			compiled["rules"] = rules
+		route_map = compiled["map"]
 		# monoframe.website.router.evaluate_dynamic_routes, with the compiled map
 		endpoint = None
 		if hasattr(monoframe.local, "request") and monoframe.local.request.environ:
