@@ -64,11 +64,11 @@ def settings() -> frappe._dict:
 
 
 def page_state(lang: str, union=None, dedup_key: str | None = None) -> frappe._dict:
-	"""What a view or a submission of /lapor needs to know: Intake Settings and, in one statement of scalar subqueries (a round trip
-	each would be most of what a burst of reports costs the database; a UNION of the same selects cost
-	it three times more, as it builds a temporary table), the consent text in force in the page's language
-	and in Bahasa Indonesia (its fallback), whether the form link's union exists and the message this
-	form was stored as, if it was."""
+	"""What a view or a submission of /lapor needs to know: Intake Settings (cached) and, in one statement
+	of scalar subqueries, the consent text in force in the page's language and in Bahasa Indonesia (its
+	fallback), whether the form link's union exists and the message this form was stored as, if it was.
+	A round trip each would be most of what a burst of reports costs the database; a UNION of the same
+	selects cost it three times more (it builds a temporary table)."""
 	union = union if isinstance(union, str) else None
 	languages = (lang,) if lang == "id" else (lang, "id")
 	consents = ", ".join(
