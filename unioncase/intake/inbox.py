@@ -98,18 +98,15 @@ def receive(
 	summary: str = "",
 	tracking_code_hash: str | None = None,
 	after_insert=None,
-	looked_up: bool = False,
 ) -> tuple[str, bool]:
 	"""Store a message as it arrived and queue its processing; (name, False) if it was stored before.
 
 	`after_insert(name)` stores what belongs with it (attachments) in the same transaction. Commits: the
 	message must survive whatever the request does next. Its job is queued after the commit, and a full
-	or unreachable queue never refuses it (see `enqueue`). `looked_up`: the caller found no message with
-	this key a moment ago (a concurrent duplicate is still caught by the key's unique index).
+	or unreachable queue never refuses it (see `enqueue`). A delivery stored before is found by the key's
+	unique index (no look first: a query every new message would pay, where a repeat is the exception).
 	"""
 	dedup_key = delivery_key_of(channel, delivery_key)
-	if not looked_up and (existing := stored_as(dedup_key)):
-		return existing, False
 	# The row is written as it is (db_insert: no controller or hook runs on Inbound Message, every value
 	# is the inbox's own and fits its column), which is most of what the request costs otherwise.
 	doc = frappe.get_doc(
@@ -131,7 +128,7 @@ def receive(
 	try:
 		doc.db_insert()
 	except (frappe.DuplicateEntryError, frappe.UniqueValidationError):
-		# the same delivery, stored by a concurrent request a moment ago
+		# the same delivery, stored before (or by a concurrent request a moment ago)
 		frappe.db.rollback(save_point="inbound_message")
 		drop_last_message()
 		return stored_as(dedup_key), False

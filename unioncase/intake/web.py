@@ -272,7 +272,6 @@ def submit_report(
 		),
 		tracking_code_hash=tracking.code_hash(code),
 		after_insert=lambda message: save_uploads(uploads, message),
-		looked_up=True,
 	)
 	return code, not created
 
