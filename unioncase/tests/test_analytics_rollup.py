@@ -12,7 +12,14 @@ import frappe
 from frappe.model.rename_doc import rename_doc
 
 from unioncase.compat import IntegrationTestCase
-from unioncase.reports import case_volume, outcomes_and_remedies, rollup, summary, who_is_affected
+from unioncase.reports import (
+	case_volume,
+	employers_and_brands,
+	outcomes_and_remedies,
+	rollup,
+	summary,
+	who_is_affected,
+)
 from unioncase.reports.queries import CaseQuery
 from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
@@ -115,6 +122,7 @@ class TestAnalyticsRollup(IntegrationTestCase):
 			(who_is_affected, {}),
 			(outcomes_and_remedies, {}),
 			(outcomes_and_remedies, {"group_by": "outcome"}),
+			(employers_and_brands, {}),
 		]
 		for user in ("Administrator", FEDERATION, BRANCH):
 			frappe.set_user(user)
@@ -210,6 +218,30 @@ class TestAnalyticsRollup(IntegrationTestCase):
 		self.forget_flags()
 		(row,) = outcomes_and_remedies.execute({"from_date": "2026-07-01", "to_date": "2026-08-25"})[1]
 		self.assertEqual((row["cases"], row["lost"], row["back_pay_recovered"]), (1, 1, 0))
+
+	def test_employers_read_their_groups_from_the_rollup(self):
+		# A Pabrik Satu: c1, c2 at A PUK Satu and c5 (open), c6 at A PUK Tiga; 10 + 2 + 3 + 4 workers
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		rows = {row["employer"]: row for row in employers_and_brands.execute(dict(ALL_TIME))[1]}
+		satu = rows["A Pabrik Satu"]
+		self.assertEqual(
+			(satu["cases"], satu["workplaces"], satu["open_cases"], satu["workers_affected"]), (4, 2, 1, 19)
+		)
+		frappe.set_user("Administrator")
+		# a group changed in the rollup alone shows: a third workplace union, with more workers
+		frappe.db.sql(
+			f"""update `{rollup.TABLE}` set workplace_union = 'A PUK Dua', workers_affected = workers_affected + 100
+			where grain = 'f_employer' and confederation = %s and employer = 'A Pabrik Satu'
+			and received_on = '2026-06-01' and cases > 0 limit 1""",
+			ROOT,
+		)
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		rows = {row["employer"]: row for row in employers_and_brands.execute(dict(ALL_TIME))[1]}
+		self.assertEqual(
+			(rows["A Pabrik Satu"]["workplaces"], rows["A Pabrik Satu"]["workers_affected"]), (3, 119)
+		)
 
 	def test_a_case_resolved_then_reopened_moves_between_months_of_the_finish(self):
 		doc = self.new_case()
