@@ -194,6 +194,8 @@ def print_results(files: list[str]):
 			f"| {name} | {scope} | {few['p50']:.1f} | {big['p50']:.1f} | {r:.2f} | "
 			f"{'ok' if r <= 1.5 else 'SLOWER'} | `{plan}` |"
 		)
+	if not any(load["all_time"] for load in loads):
+		return  # --default-only
 	print("\nAll time: report / bare SQL GROUP BY, target <= 1")
 	print("| report | scope | load | report p50 | bare p50 | ratio | |")
 	print("| --- | --- | --- | --- | --- | --- | --- |")
