@@ -3,9 +3,12 @@
 Why: a default view (the last twelve months) over a federation reads every case of the window from the
 analytics table, so it grows with the window's case count (~36k at 1M cases against ~10k at 10k). The
 rollup `tabGrievance Analytics Monthly` holds, per month of `received_on` and per combination of the
-key columns below, the number of cases and the workers affected; a query the rollup can answer reads
+key columns below, the number of cases and the sums in MEASURES; a query the rollup can answer reads
 whole months from it and only the partial months at the window's edges (at most two, the current one
-among them) from the analytics table, in one SQL statement (`queries.CaseQuery.aggregate`).
+among them) from the analytics table, in one SQL statement (`queries.CaseQuery.aggregate`). The
+finished grains are keyed by the month the case was finished in instead (FINISHED_SQL: resolved or
+closed on its resolution date, rejected at its last change, as Outcomes and Remedies counts them; an
+open case is in none of them); Outcomes and Remedies reads them itself.
 
 Its `received_on` is the first day of the month and the other key columns carry the case table's names,
 so it is read under the alias `tabGrievance` like the analytics table: the hierarchy's scope criterion
@@ -16,7 +19,8 @@ whose criterion is the originating union; the union filter; weeks; sector) reads
 Exact at every moment, not eventually: every change of the analytics table writes its difference here
 in the same transaction, as delta rows (`delta` = 1: -n for the old groups, +n for the new), never
 updating a shared row, so concurrent case saves do not queue on a month's rows. A case saved without a
-change of its key columns writes nothing. Reads add every row up. The five-minute reconcile compacts the
+change of its key columns (or, for a rejected case, of its finish month) writes nothing. Reads add
+every row up. The five-minute reconcile compacts the
 finished months that have delta rows (one GROUP BY over the month's analytics rows); `rebuild()` after
 a bulk load and the patch `v0_4.build_analytics_rollup` fill it from the analytics table.
 """
