@@ -20,9 +20,10 @@ Exact at every moment, not eventually: every change of the analytics table write
 in the same transaction, as delta rows (`delta` = 1: -n for the old groups, +n for the new), never
 updating a shared row, so concurrent case saves do not queue on a month's rows. A case saved without a
 change of its key columns (or, for a rejected case, of its finish month) writes nothing. Reads add
-every row up. The five-minute reconcile compacts the
-finished months that have delta rows (one GROUP BY over the month's analytics rows); `rebuild()` after
-a bulk load and the patch `v0_4.build_analytics_rollup` fill it from the analytics table.
+every row up. The five-minute reconcile compacts the finished months that have delta rows (one GROUP BY
+over the month's analytics rows); `rebuild()` after a bulk load and the patch
+`v0_4.build_analytics_rollup` fill it from the analytics table, and `summary.after_migrate` refills it
+when VERSION (its layout: grains, keys, measures) changed.
 """
 
 from contextlib import contextmanager
