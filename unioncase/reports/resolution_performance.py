@@ -163,8 +163,8 @@ def summary_figures(query: CaseQuery, group: str, parent: str | None):
 	# each count is a sum over the cases: the total's row adds the groups' rows up (no second read)
 	totals = [("__total__", *(sum(row[i] or 0 for row in counts) for i in range(1, 6)))] if counts else []
 	grouped = []
-	# the total's quantiles in a statement of their own: MariaDB (10.11.19, measured) numbers a
-	# second row_number() over another order in the same SELECT in the first one's order
+	# the total's quantiles in a statement of their own: with a second row_number() over another order
+	# in the same SELECT, and the outer WHERE picking positions, MariaDB 10.11.19 returned wrong rows
 	for key_sql, counts_ in ((group_sql, counts), ("'__total__'", totals)):
 		figures = {}
 		for column, scale in (("response_seconds", 3600.0), ("resolution_seconds", 86400.0)):
