@@ -2,6 +2,10 @@
 
 For collective action and buyer engagement: how many cases, at how many workplaces, how many workers,
 and the most frequent categories (top-level categories, a parent counting its children).
+
+Per employer, the counts are grouped by employer, workplace union and status first (what the monthly
+rollup's employer grains hold, reports/rollup.py), then added up here: the workplaces are the distinct
+workplace unions among an employer's groups, so the figure stays exact without a distinct count in SQL.
 """
 
 from frappe import _
@@ -26,22 +30,46 @@ BRANDED = (
 )
 
 
+def per_employer(query):
+	"""cases, workers_affected, workplaces, open_cases per employer, from (employer, workplace union,
+	status) groups: the rollup's whole months when it can answer, the analytics table otherwise."""
+	import pandas as pd
+
+	groups = query.aggregate(
+		["employer", "workplace_union", "status"],
+		["cases", "workers_affected"],
+		extra_where=f"{G}.`employer` is not null",
+	)
+	groups["open_cases"] = groups["cases"].where(groups["status"] == "Open", 0)
+	by_employer = groups.groupby("employer", sort=False)
+	frame = by_employer[["cases", "workers_affected", "open_cases"]].sum()
+	frame["workplaces"] = by_employer["workplace_union"].nunique()
+	frame = frame.reset_index()
+	# the types the per-case GROUP BY gave: counts as integers, the sum of workers as a decimal's float
+	for name in ("cases", "open_cases", "workplaces"):
+		frame[name] = pd.to_numeric(frame[name]).astype("int64")
+	frame["workers_affected"] = pd.to_numeric(frame["workers_affected"]).astype("float64")
+	return frame[["employer", "cases", "workers_affected", "workplaces", "open_cases"]]
+
+
 def execute(filters=None):
 	filters = with_defaults(filters, view="Employer")
 	if filters.view not in VIEWS:
 		bad_filter("view", filters.view)
 	group = VIEWS[filters.view]
 	query = CaseQuery(filters, extra=OPTIONS)
-	measures = {"workplaces": f"count(distinct {G}.`workplace_union`)"}
 	if group == "employer":
-		# one row a case (no brand join): a sum, not a second distinct count the server sorts for
-		measures["open_cases"] = f"cast(sum({G}.`status` = 'Open') as signed)"
+		frame = per_employer(query)
 	else:
-		measures["employers"] = f"count(distinct {G}.`employer`)"
-		measures["open_cases"] = f"count(distinct case when {G}.`status` = 'Open' then {G}.`name` end)"
-	# a brand join repeats a case once per brand: sums are only taken per employer
-	base = ["cases", "workers_affected"] if group == "employer" else ["cases"]
-	frame = query.aggregate([group], base, extra_where=f"{G}.`employer` is not null", extra_measures=measures)
+		measures = {
+			"workplaces": f"count(distinct {G}.`workplace_union`)",
+			"employers": f"count(distinct {G}.`employer`)",
+			"open_cases": f"count(distinct case when {G}.`status` = 'Open' then {G}.`name` end)",
+		}
+		# a brand join repeats a case once per brand: only distinct counts here
+		frame = query.aggregate(
+			[group], ["cases"], extra_where=f"{G}.`employer` is not null", extra_measures=measures
+		)
 	by_category = query.aggregate([group, "category"], ["cases"], extra_where=f"{G}.`employer` is not null")
 	columns = [
 		group_column(group, 240),

@@ -154,14 +154,18 @@ def summary_figures(query: CaseQuery, group: str, parent: str | None):
 	if not query.from_summary(probe):
 		return None
 	source, joins = query.source, query.joins(group_sql + where)
+	counts = frappe.db.sql(
+		f"""select {group_sql} as g, count(*), count({G}.`response_seconds`),
+		count({G}.`resolution_seconds`), sum({G}.`within_target`), sum({G}.`escalated`)
+		from {source} {joins} where {where} group by 1""",
+		query.params,
+	)
+	# each count is a sum over the cases: the total's row adds the groups' rows up (no second read)
+	totals = [("__total__", *(sum(row[i] or 0 for row in counts) for i in range(1, 6)))] if counts else []
 	grouped = []
-	for key_sql in (group_sql, "'__total__'"):
-		counts = frappe.db.sql(
-			f"""select {key_sql} as g, count(*), count({G}.`response_seconds`),
-			count({G}.`resolution_seconds`), sum({G}.`within_target`), sum({G}.`escalated`)
-			from {source} {joins} where {where} group by 1""",
-			query.params,
-		)
+	# the total's quantiles in a statement of their own: with a second row_number() over another order
+	# in the same SELECT, and the outer WHERE picking positions, MariaDB 10.11.19 returned wrong rows
+	for key_sql, counts_ in ((group_sql, counts), ("'__total__'", totals)):
 		figures = {}
 		for column, scale in (("response_seconds", 3600.0), ("resolution_seconds", 86400.0)):
 			# one sort a group: each stored time numbered in order, only the neighbours of each quantile
@@ -175,7 +179,7 @@ def summary_figures(query: CaseQuery, group: str, parent: str | None):
 				query.params,
 			)
 			figures[column] = quantiles_of(rows, scale)
-		grouped.append((counts, figures))
+		grouped.append((counts_, figures))
 	return grouped
 
 

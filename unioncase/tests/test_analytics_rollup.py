@@ -12,7 +12,14 @@ import frappe
 from frappe.model.rename_doc import rename_doc
 
 from unioncase.compat import IntegrationTestCase
-from unioncase.reports import case_volume, rollup, summary, who_is_affected
+from unioncase.reports import (
+	case_volume,
+	employers_and_brands,
+	outcomes_and_remedies,
+	rollup,
+	summary,
+	who_is_affected,
+)
 from unioncase.reports.queries import CaseQuery
 from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
@@ -25,30 +32,51 @@ ALL_TIME = {"from_date": "2000-01-01", "to_date": "2099-12-31"}
 EDGES = {"from_date": "2026-06-15", "to_date": "2026-08-05"}
 
 
+# the measures as the case table gives them, in the rollup's order (rollup.MEASURES)
+CASE_MEASURES = (
+	"count(*)",
+	"coalesce(sum(workers_affected), 0)",
+	"coalesce(sum(workers_benefited), 0)",
+	"coalesce(sum(back_pay_recovered), 0)",
+	"coalesce(sum(satisfaction_rating > 0), 0)",
+	"coalesce(sum(case when satisfaction_rating > 0 then satisfaction_rating end), 0)",
+)
+# a case is finished when resolved or closed (on its resolution date) or rejected (at its last change)
+FINISHED = (
+	"case when status in ('Resolved', 'Closed') then resolved_on when status = 'Rejected' then modified end"
+)
+
+
+def figures(row) -> dict:
+	width = len(CASE_MEASURES)
+	return {tuple(str(v) for v in row[:-width]): tuple(float(v) for v in row[-width:])}
+
+
 def from_rollup(grain: str) -> dict:
 	columns = rollup.GRAINS[grain]
 	keys = ", ".join(f"`{c}`" for c in columns)
+	sums = ", ".join(f"sum(`{name}`)" for name in rollup.MEASURES)
 	rows = frappe.db.sql(
-		f"""select date(received_on), {keys}, sum(cases), sum(workers_affected)
+		f"""select date(received_on), {keys}, {sums}
 		from `{rollup.TABLE}` where grain = %s and confederation = %s
-		group by date(received_on), {keys} having sum(cases) <> 0 or sum(workers_affected) <> 0""",
+		group by date(received_on), {keys} having {" or ".join(f"sum(`{n}`) <> 0" for n in rollup.MEASURES)}""",
 		(grain, ROOT),
 	)
-	return {tuple(str(v) for v in row[:-2]): (int(row[-2]), int(row[-1])) for row in rows}
+	return {key: value for row in rows for key, value in figures(row).items()}
 
 
 def from_cases(grain: str) -> dict:
 	"""The same sums straight from the case table: the months and groups the rollup should hold."""
 	columns = ["ifnull(is_anonymous, 0)" if c == "is_anonymous" else f"`{c}`" for c in rollup.GRAINS[grain]]
 	keys = ", ".join(columns)
+	month = FINISHED if grain in rollup.FINISHED_GRAINS else "coalesce(received_on, creation)"
 	rows = frappe.db.sql(
-		f"""select date_format(coalesce(received_on, creation), '%%Y-%%m-01'), {keys}, count(*),
-		coalesce(sum(workers_affected), 0)
-		from `tabGrievance` where confederation = %(root)s
+		f"""select date_format({month}, '%%Y-%%m-01'), {keys}, {", ".join(CASE_MEASURES)}
+		from `tabGrievance` where confederation = %(root)s and ({month}) is not null
 		group by 1, {keys}""",
 		{"root": ROOT},
 	)
-	return {tuple(str(v) for v in row[:-2]): (int(row[-2]), int(row[-1])) for row in rows}
+	return {key: value for row in rows for key, value in figures(row).items()}
 
 
 class TestAnalyticsRollup(IntegrationTestCase):
@@ -92,6 +120,9 @@ class TestAnalyticsRollup(IntegrationTestCase):
 			(case_volume, {"period": "Year", "group_by": "branch"}),
 			(case_volume, {"group_by": "status", "category": "A Upah"}),
 			(who_is_affected, {}),
+			(outcomes_and_remedies, {}),
+			(outcomes_and_remedies, {"group_by": "outcome"}),
+			(employers_and_brands, {}),
 		]
 		for user in ("Administrator", FEDERATION, BRANCH):
 			frappe.set_user(user)
@@ -157,6 +188,96 @@ class TestAnalyticsRollup(IntegrationTestCase):
 		self.forget_flags()
 		rows = who_is_affected.execute(dict(ALL_TIME))[1]
 		self.assertEqual({row["category"]: row["workers_affected"] for row in rows}["A Upah"], 117)
+
+	def test_outcomes_read_the_months_of_the_finish(self):
+		# June and July whole from the rollup: c1 (won, 1,000,000 back pay, 10 benefited, 4 stars) and
+		# c2 (settled, 500,000, 2, 2 stars) were resolved in June; c6 in August, c4 rejected today
+		window = {"from_date": "2026-06-01", "to_date": "2026-07-31"}
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		(row,) = outcomes_and_remedies.execute(dict(window))[1]
+		self.assertEqual(
+			(row["category"], row["cases"], row["won"], row["settled"], row["lost"], row["rejected"]),
+			("A Upah", 2, 1, 1, 0, 0),
+		)
+		self.assertEqual((row["back_pay_recovered"], row["workers_benefited"]), (1_500_000, 12))
+		self.assertEqual((row["rated"], row["average_rating"], row["win_rate"]), (2, 3.0, 100.0))
+		# a figure changed in the rollup alone shows in the report: it is what the report read
+		frappe.set_user("Administrator")
+		frappe.db.sql(
+			f"""update `{rollup.TABLE}` set back_pay_recovered = back_pay_recovered + 100
+			where grain = 'f_finished' and confederation = %s and received_on = '2026-06-01'
+			and outcome = 'Partially Resolved' and cases > 0 limit 1""",
+			ROOT,
+		)
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		(row,) = outcomes_and_remedies.execute(dict(window))[1]
+		self.assertEqual(row["back_pay_recovered"], 1_500_100)
+		# August is partial here (to the 25th): c6, lost, resolved on the 20th, read from the analytics table
+		self.forget_flags()
+		(row,) = outcomes_and_remedies.execute({"from_date": "2026-07-01", "to_date": "2026-08-25"})[1]
+		self.assertEqual((row["cases"], row["lost"], row["back_pay_recovered"]), (1, 1, 0))
+
+	def test_employers_read_their_groups_from_the_rollup(self):
+		# A Pabrik Satu: c1, c2 at A PUK Satu and c5 (open), c6 at A PUK Tiga; 10 + 2 + 3 + 4 workers
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		rows = {row["employer"]: row for row in employers_and_brands.execute(dict(ALL_TIME))[1]}
+		satu = rows["A Pabrik Satu"]
+		self.assertEqual(
+			(satu["cases"], satu["workplaces"], satu["open_cases"], satu["workers_affected"]), (4, 2, 1, 19)
+		)
+		frappe.set_user("Administrator")
+		# a group changed in the rollup alone shows: a third workplace union, with more workers
+		frappe.db.sql(
+			f"""update `{rollup.TABLE}` set workplace_union = 'A PUK Dua', workers_affected = workers_affected + 100
+			where grain = 'f_employer' and confederation = %s and employer = 'A Pabrik Satu'
+			and received_on = '2026-06-01' and cases > 0 limit 1""",
+			ROOT,
+		)
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		rows = {row["employer"]: row for row in employers_and_brands.execute(dict(ALL_TIME))[1]}
+		self.assertEqual(
+			(rows["A Pabrik Satu"]["workplaces"], rows["A Pabrik Satu"]["workers_affected"]), (3, 119)
+		)
+
+	def test_a_case_resolved_then_reopened_moves_between_months_of_the_finish(self):
+		doc = self.new_case()
+		frappe.db.set_value(
+			"Grievance",
+			doc.name,
+			{
+				"status": "Resolved",
+				"resolved_on": "2026-07-25",
+				"outcome": "Resolved in Favour of Worker",
+				"back_pay_recovered": 250_000,
+				"workers_benefited": 7,
+				"satisfaction_rating": 0.6,
+			},
+			update_modified=False,
+		)
+		summary.refresh_cases([doc.name])  # what the case hooks do
+		self.assertExact()
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		(row,) = outcomes_and_remedies.execute({"from_date": "2026-07-01", "to_date": "2026-07-31"})[1]
+		self.assertEqual(
+			(row["cases"], row["won"], row["back_pay_recovered"], row["rated"]), (1, 1, 250_000, 1)
+		)
+		frappe.set_user("Administrator")
+		frappe.db.set_value("Grievance", doc.name, {"resolved_on": "2026-06-10"}, update_modified=False)
+		summary.refresh_cases([doc.name])
+		self.assertExact()
+		frappe.db.set_value("Grievance", doc.name, {"status": "Open", "resolved_on": None, "outcome": None})
+		summary.refresh_cases([doc.name])
+		self.assertExact()
+		frappe.set_user(FEDERATION)
+		self.forget_flags()
+		self.assertEqual(
+			outcomes_and_remedies.execute({"from_date": "2026-07-01", "to_date": "2026-07-31"})[1], []
+		)
 
 	def test_a_case_changes_category_union_stage_and_is_deleted(self):
 		doc = self.new_case()
