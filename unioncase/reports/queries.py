@@ -435,7 +435,7 @@ class CaseQuery:
 
 
 def category_rollup(values, parent: str | None = None) -> dict[str, str]:
-	"""Map each category to the node it is shown under: the children of `parent` (or the tree's roots).
+	"""Map each category to the node it is shown under: the children of `parent` (or the top of the tree).
 
 	Tree-aware: a case filed under a subcategory counts for its shown ancestor. A category filed
 	directly on `parent` stays itself.
@@ -443,12 +443,21 @@ def category_rollup(values, parent: str | None = None) -> dict[str, str]:
 	tree = frappe.db.sql(
 		f"select name, lft, rgt, parent_grievance_category as parent from `tab{CATEGORY}`", as_dict=True
 	)
+	return map_to_shown(tree, values, parent)
+
+
+def map_to_shown(tree: list, values, parent: str | None = None) -> dict[str, str]:
+	"""category_rollup over the given tree rows (name, lft, rgt, parent)."""
 	by_name = {row.name: row for row in tree}
-	if parent and parent in by_name:
-		shown = [row for row in tree if row.parent == parent]
-	else:
+	if not (parent and parent in by_name):
 		parent = None
-		shown = [row for row in tree if not row.parent]
+		roots = [row for row in tree if not row.parent]
+		# a tree under one root (a new site's "All Grievance Categories") is shown by what is below it,
+		# not as one row holding every case
+		while len(roots) == 1 and any(row.parent == roots[0].name for row in tree):
+			parent = roots[0].name
+			roots = [row for row in tree if row.parent == parent]
+	shown = [row for row in tree if row.parent == parent] if parent else roots
 	mapping = {}
 	for value in set(values):
 		row = by_name.get(value)

@@ -18,7 +18,7 @@ from unioncase.reports import (
 	resolution_performance,
 	who_is_affected,
 )
-from unioncase.reports.queries import CaseQuery, dimension_sql
+from unioncase.reports.queries import CaseQuery, dimension_sql, map_to_shown
 from unioncase.tests.analytics_data import OFFICIALS, ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import USERS, ensure_hierarchy
 
@@ -338,3 +338,30 @@ class TestCustomFieldDimensions(IntegrationTestCase):
 		with self.assertRaises(frappe.ValidationError) as raised:
 			case_volume.execute({**ALL_TIME, "group_by": "uc_shift"})
 		self.assertIn("uc_shift", str(raised.exception))
+
+
+class TestCategoryTop(IntegrationTestCase):
+	"""Which categories a report shows when none is chosen: the top of the tree, below a lone root."""
+
+	@staticmethod
+	def tree(*rows):
+		return [frappe._dict(name=name, lft=lft, rgt=rgt, parent=parent) for name, lft, rgt, parent in rows]
+
+	def test_a_tree_under_one_root_is_shown_by_what_is_below_it(self):
+		# All > (Wages > Overtime, Safety); a new site's tree has one root that holds every case
+		tree = self.tree(
+			("All", 1, 8, None), ("Wages", 2, 5, "All"), ("Overtime", 3, 4, "Wages"), ("Safety", 6, 7, "All")
+		)
+		self.assertEqual(
+			map_to_shown(tree, ["Overtime", "Wages", "Safety", "All"]),
+			{"Overtime": "Wages", "Wages": "Wages", "Safety": "Safety", "All": "All"},
+		)
+		# with two roots the roots are the top; a chosen category shows its children
+		tree.append(frappe._dict(name="Other", lft=9, rgt=10, parent=None))
+		self.assertEqual(
+			map_to_shown(tree, ["Overtime", "Safety", "Other"]),
+			{"Overtime": "All", "Safety": "All", "Other": "Other"},
+		)
+		self.assertEqual(
+			map_to_shown(tree, ["Overtime", "Wages"], "Wages"), {"Overtime": "Overtime", "Wages": "Wages"}
+		)
