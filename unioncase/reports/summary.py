@@ -110,6 +110,9 @@ INDEXES = {
 	"status_received": ("status", "received_on"),
 	# Outcomes' rejected arm (status, modified): with `resolved` the OR is an index merge, not a scan
 	"status_modified": ("status", "modified"),
+	# the same arm for a workplace union's official, read alone (outcomes_and_remedies.per_case): without
+	# it the arm read every case the union ever had
+	"originating_union_status_modified": ("originating_union", "status", "modified"),
 }
 
 
