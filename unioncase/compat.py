@@ -203,7 +203,9 @@ def use_kept_translations(lang: str):
 	if kept and kept[0] == epoch and time.monotonic() - kept[1] < TRANSLATIONS_KEPT_SECONDS:
 		frappe.local.cache.setdefault(frappe.cache.make_key(MERGED_TRANSLATION_KEY), {})[lang] = kept[2]
 		return
-	_kept_translations[key] = (epoch, time.monotonic(), get_all_translations(lang))
+	translations = get_all_translations(lang)
+	if translations:  # an empty one may be a failed load (Frappe logs it and returns {}): asked again
+		_kept_translations[key] = (epoch, time.monotonic(), translations)
 
 
 def forget_kept_translations(*args, **kwargs):
