@@ -211,7 +211,7 @@ def report_context(context):
 	if posted:
 		try:
 			context.code, context.duplicate = submit_report(
-				form, browser, context.consent, context.limits, state.union, state.stored
+				form, nonce, context.consent, context.limits, state.union, state.stored
 			)
 			context.code_display = tracking.display(context.code)
 			context.track_link = get_url(
@@ -220,11 +220,7 @@ def report_context(context):
 		except Refused as refused:
 			context.errors = refused.errors
 			context.http_status_code = refused.status
-	context.form_token = (
-		form.get("form_token")
-		if context.errors and form_nonce(form.get("form_token"), browser)
-		else new_form_token(browser)
-	)
+	context.form_token = form.get("form_token") if context.errors and nonce else new_form_token(browser)
 	context.csrf_token = frappe.sessions.get_csrf_token() if frappe.session.user != "Guest" else None
 	context.other_lang = "en" if context.lang == "id" else "id"
 	return context
@@ -236,13 +232,13 @@ def report_delivery_key(nonce: str) -> str:
 
 
 def submit_report(
-	form, browser: str, consent, limit, union: str | None = None, stored: str | None = None
+	form, nonce: str | None, consent, limit, union: str | None = None, stored: str | None = None
 ) -> tuple[str, bool]:
-	"""Check and store one report; (tracking code, whether it had been stored already). `stored`: the
-	message this form's delivery key was found stored as (page_state looked)."""
+	"""Check and store one report; (tracking code, whether it had been stored already). `nonce`: the
+	posted form token's, if it is valid (form_nonce); `stored`: the message this form's delivery key was
+	found stored as (page_state looked)."""
 	if too_large(limit.max_files * limit.max_file_bytes + 1024 * 1024):
 		raise Refused({"form": _("What you sent is too large. Send fewer or smaller files.")}, 413)
-	nonce = form_nonce(form.get("form_token"), browser)
 	if not nonce:
 		raise Refused(
 			{"form": _("This form had expired. Check what you wrote below and send it again.")}, 400
