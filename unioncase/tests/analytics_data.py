@@ -8,8 +8,9 @@ from datetime import datetime
 
 import frappe
 
+from unioncase.compat import IntegrationTestCase
 from unioncase.reports import summary
-from unioncase.tests.hierarchy_data import ensure_user
+from unioncase.tests.hierarchy_data import ensure_hierarchy, ensure_user
 
 SECTOR = "A Garmen"
 CALENDAR = "A Kalender Senin-Jumat"
@@ -195,3 +196,15 @@ def register_cleanup(test_class):
 	"""Call before super().setUpClass(): class cleanups run last-in first-out, so this runs after the
 	base class's rollback."""
 	test_class.addClassCleanup(forget_fixture_caches)
+
+
+class AnalyticsTestCase(IntegrationTestCase):
+	"""Tests on the analytics dataset: the shared tree and its officials (committed) and the known cases
+	(`cls.cases`, key -> case name), removed after the class."""
+
+	@classmethod
+	def setUpClass(cls):
+		register_cleanup(cls)
+		super().setUpClass()
+		ensure_hierarchy()  # commits the shared test tree and officials
+		cls.cases = ensure_analytics_data()

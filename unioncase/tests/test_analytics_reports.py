@@ -19,7 +19,12 @@ from unioncase.reports import (
 	who_is_affected,
 )
 from unioncase.reports.queries import CaseQuery, dimension_sql, map_to_shown
-from unioncase.tests.analytics_data import OFFICIALS, ensure_analytics_data, register_cleanup
+from unioncase.tests.analytics_data import (
+	OFFICIALS,
+	AnalyticsTestCase,
+	ensure_analytics_data,
+	register_cleanup,
+)
 from unioncase.tests.hierarchy_data import USERS, ensure_hierarchy
 
 WINDOW = {"from_date": "2026-06-01", "to_date": "2026-08-31", "union": "A Konfederasi"}
@@ -30,14 +35,7 @@ def by(rows, key):
 	return {row[key]: row for row in rows if isinstance(row, dict)}
 
 
-class TestAnalyticsReports(IntegrationTestCase):
-	@classmethod
-	def setUpClass(cls):
-		register_cleanup(cls)
-		super().setUpClass()
-		ensure_hierarchy()  # commits the shared test tree and officials
-		cls.cases = ensure_analytics_data()
-
+class TestAnalyticsReports(AnalyticsTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 

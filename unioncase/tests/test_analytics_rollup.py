@@ -21,7 +21,7 @@ from unioncase.reports import (
 	who_is_affected,
 )
 from unioncase.reports.queries import CaseQuery
-from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
+from unioncase.tests.analytics_data import AnalyticsTestCase, ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
 ROOT = "A Konfederasi"
@@ -79,14 +79,7 @@ def from_cases(grain: str) -> dict:
 	return {key: value for row in rows for key, value in figures(row).items()}
 
 
-class TestAnalyticsRollup(IntegrationTestCase):
-	@classmethod
-	def setUpClass(cls):
-		register_cleanup(cls)
-		super().setUpClass()
-		ensure_hierarchy()
-		cls.cases = ensure_analytics_data()
-
+class TestAnalyticsRollup(AnalyticsTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 		self.forget_flags()

@@ -19,7 +19,7 @@ from unioncase.reports import (
 	summary,
 	who_is_affected,
 )
-from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
+from unioncase.tests.analytics_data import AnalyticsTestCase, ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
 ROOT = "A Konfederasi"
@@ -80,15 +80,8 @@ def stay_local():
 	frappe.local.flags.uc_analytics_table = False
 
 
-class TestAnalyticsSummary(IntegrationTestCase):
+class TestAnalyticsSummary(AnalyticsTestCase):
 	created = []
-
-	@classmethod
-	def setUpClass(cls):
-		register_cleanup(cls)
-		super().setUpClass()
-		ensure_hierarchy()
-		cls.cases = ensure_analytics_data()
 
 	def setUp(self):
 		frappe.set_user("Administrator")

@@ -8,7 +8,7 @@ from frappe.utils import add_days, get_first_day, now_datetime, nowdate
 
 from unioncase.compat import IntegrationTestCase
 from unioncase.reports.cards import unanswered_inbound_messages
-from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
+from unioncase.tests.analytics_data import AnalyticsTestCase, ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
 BRANCH_SATU = "a.branch.satu@test.unioncase.org"
@@ -17,13 +17,10 @@ FEDERATION = "a.federation@test.unioncase.org"
 OURS = [["Grievance", "subject", "like", "A analytics case %"]]
 
 
-class TestAnalyticsWorkspace(IntegrationTestCase):
+class TestAnalyticsWorkspace(AnalyticsTestCase):
 	@classmethod
 	def setUpClass(cls):
-		register_cleanup(cls)
 		super().setUpClass()
-		ensure_hierarchy()
-		cls.cases = ensure_analytics_data()
 		now = now_datetime()
 		# c1 was received this week, c2 resolved this month (both in Cabang Satu); c5 in Cabang Dua
 		frappe.db.set_value("Grievance", cls.cases["c1"], "received_on", now - timedelta(minutes=5))

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from unioncase.compat import IntegrationTestCase, worker_command
 from unioncase.reports import export
-from unioncase.tests.analytics_data import ensure_analytics_data, register_cleanup
+from unioncase.tests.analytics_data import AnalyticsTestCase, ensure_analytics_data, register_cleanup
 from unioncase.tests.hierarchy_data import ensure_hierarchy
 
 ALL = "All"
@@ -27,14 +27,7 @@ def text_of(file) -> str:
 	return content if isinstance(content, str) else content.decode("utf-8")
 
 
-class TestComparableExport(IntegrationTestCase):
-	@classmethod
-	def setUpClass(cls):
-		register_cleanup(cls)
-		super().setUpClass()
-		ensure_hierarchy()
-		cls.cases = ensure_analytics_data()
-
+class TestComparableExport(AnalyticsTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
