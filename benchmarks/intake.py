@@ -206,7 +206,7 @@ def set_aside_throughput_messages():
 
 	for queue in ("short", "default", "long"):
 		get_queue(queue).empty()
-	frappe.cache.delete_value(inbox.BACKLOG_WANTED)  # its backlog job was dropped with the queue
+	inbox.backlog_looks()  # its backlog job was dropped with the queue
 	frappe.db.sql(
 		"update `tabInbound Message` set state = 'Ignored', state_reason = %s where state = 'Received'",
 		"benchmarks/intake.py: a throughput phase's message, stored and counted, not processed",

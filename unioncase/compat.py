@@ -1,14 +1,19 @@
 """The few places where Frappe v15 and v16 APIs differ, in one import."""
 
 import importlib.util
+import inspect
 import json
 import re
 import sys
 
 import frappe
+from frappe.database.database import Database
 
 # v16 builds get_list with the query engine in frappe.model.qb_query, which refuses SQL strings.
 QUERY_ENGINE_LISTS = importlib.util.find_spec("frappe.model.qb_query") is not None
+
+# v16's Database.commit takes chain=True (COMMIT AND CHAIN, one round trip); v15's takes nothing.
+COMMIT_CHAINS = "chain" in inspect.signature(Database.commit).parameters
 
 
 # v15's DatabaseQuery.apply_fieldlevel_read_permissions walks the selected fields forwards while it
@@ -174,6 +179,15 @@ def linked_with_get(doctype: str, docname: str) -> dict:
 		if frappe.has_permission(linked_doctype)
 	}
 	return get_linked_docs(doctype=doctype, name=docname, linkinfo=linked)
+
+
+def commit_and_go_on():
+	"""Commit and carry on in a new transaction: v16's Database.commit(chain=True) says so in one
+	statement (COMMIT AND CHAIN); v15's commit sends COMMIT, then START TRANSACTION."""
+	if COMMIT_CHAINS:
+		frappe.db.commit(chain=True)
+	else:
+		frappe.db.commit()
 
 
 # Every request starts with an empty request-local cache (frappe.local.cache, the first layer of

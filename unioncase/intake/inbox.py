@@ -15,6 +15,7 @@ from frappe import _
 from frappe.utils import add_to_date, now_datetime
 from frappe.utils.password import decrypt, encrypt
 
+from unioncase import compat
 from unioncase.privacy.masking import mask_contacts_in_text
 
 INBOUND = "Inbound Message"
@@ -43,6 +44,8 @@ BACKLOG_JOB, BACKLOG_QUEUE, BACKLOG_BATCH = "inbound-message-backlog", "long", 1
 BACKLOG_YIELD_AT = 100
 OTHER_QUEUES = ("short", "default")
 BACKLOG_SECONDS = 20 * 60
+# The backlog job's flag, kept on the queue's Redis beside its jobs (per site: a bench's sites share their
+# queues), so that one round trip tells a new message both how many jobs wait and whether it is wanted.
 BACKLOG_WANTED = "unioncase:inbox:backlog-wanted"
 BACKLOG_FLAG_SECONDS = 60
 DEDUP_KEY_MAX, SUMMARY_MAX = 140, 1000
@@ -124,17 +127,16 @@ def receive(
 			"tracking_code_hash": tracking_code_hash,
 		}
 	)
-	frappe.db.savepoint("inbound_message")
 	try:
 		doc.db_insert()
 	except (frappe.DuplicateEntryError, frappe.UniqueValidationError):
-		# the same delivery, stored before (or by a concurrent request a moment ago)
-		frappe.db.rollback(save_point="inbound_message")
+		# the same delivery, stored before (or by a concurrent request a moment ago); InnoDB undoes the
+		# refused INSERT alone, so what the transaction wrote before it stands (no savepoint needed)
 		drop_last_message()
 		return stored_as(dedup_key), False
 	if after_insert:
 		after_insert(doc.name)
-	frappe.db.commit()
+	compat.commit_and_go_on()
 	enqueue(doc.name, after_commit=False, new=True)
 	return doc.name, True
 
@@ -170,11 +172,13 @@ def enqueue(message: str, after_commit: bool = True, new: bool = False) -> bool:
 	at all (Redis unreachable) is queued again by `retry_due_messages` once it is STALE_AFTER old.
 	"""
 	try:
-		if new and waiting(QUEUE) >= BACKLOG_AT:
-			# raised means the backlog job has not looked since: it will see this message, already committed
-			if not frappe.cache.get_value(BACKLOG_WANTED):
-				enqueue_backlog()
-			return False
+		if new:
+			jobs, wanted = waiting_and_wanted()
+			if jobs >= BACKLOG_AT:
+				# raised means the backlog job has not looked since: it will see this message, committed
+				if not wanted:
+					enqueue_backlog()
+				return False
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_message",
 			queue=QUEUE,
@@ -199,7 +203,7 @@ def enqueue_backlog(successor: bool = False):
 	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
 	# stored while the job is finishing (so not queued again) is seen by its next look; it lapses within a
 	# minute, so a job that was lost (a raised flag, no job) holds new messages back no longer than that
-	frappe.cache.set_value(BACKLOG_WANTED, 1, expires_in_sec=BACKLOG_FLAG_SECONDS)
+	queue_handle(QUEUE).connection.set(backlog_flag_key(), 1, ex=BACKLOG_FLAG_SECONDS)
 	try:
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_backlog",
@@ -226,12 +230,12 @@ def process_backlog(batch: int = BACKLOG_BATCH) -> int:
 	way its successor carries on."""
 	started, done, stuck = now_datetime(), 0, set()
 	while now_datetime() - started < timedelta(seconds=BACKLOG_SECONDS):
-		frappe.cache.delete_value(BACKLOG_WANTED)
+		backlog_looks()
 		frappe.db.rollback()
 		filters = [["state", "=", RECEIVED]] + ([["name", "not in", list(stuck)]] if stuck else [])
 		waiting = frappe.get_all(INBOUND, filters=filters, pluck="name", order_by="creation asc", limit=batch)
 		if not waiting:
-			if frappe.cache.get_value(BACKLOG_WANTED):
+			if backlog_wanted():
 				continue  # a message arrived while this run was looking: look again
 			return done
 		for message in waiting:
@@ -255,15 +259,43 @@ def others_waiting() -> int:
 _queues: dict[tuple[str, str], object] = {}
 
 
-def waiting(queue: str) -> int:
-	"""How many jobs wait on one of the site's queues. The queue's handle is kept for the process:
-	building it (its Redis connection looked up through a retrying wrapper) cost more than asking."""
+def queue_handle(queue: str):
+	"""One of the site's queues. The handle is kept for the process: building it (its Redis connection
+	looked up through a retrying wrapper) cost more than asking it anything."""
 	from frappe.utils.background_jobs import get_queue
 
 	key = (frappe.local.site, queue)
 	if key not in _queues:
 		_queues[key] = get_queue(queue)
-	return _queues[key].count
+	return _queues[key]
+
+
+def waiting(queue: str) -> int:
+	"""How many jobs wait on one of the site's queues."""
+	return queue_handle(queue).count
+
+
+def backlog_flag_key() -> str:
+	return f"{BACKLOG_WANTED}:{frappe.local.site}"
+
+
+def waiting_and_wanted() -> tuple[int, bool]:
+	"""How many jobs wait on the inbox's queue, and whether the backlog job is wanted, in one round trip."""
+	queue = queue_handle(QUEUE)
+	pipeline = queue.connection.pipeline(transaction=False)
+	pipeline.llen(queue.key)
+	pipeline.exists(backlog_flag_key())
+	jobs, wanted = pipeline.execute()
+	return jobs, bool(wanted)
+
+
+def backlog_wanted() -> bool:
+	return bool(queue_handle(QUEUE).connection.exists(backlog_flag_key()))
+
+
+def backlog_looks():
+	"""The backlog job lowers the flag before it looks for waiting messages."""
+	queue_handle(QUEUE).connection.delete(backlog_flag_key())
 
 
 def payload_of(doc) -> dict:

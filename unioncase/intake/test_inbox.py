@@ -75,6 +75,20 @@ class TestInbox(IntegrationTestCase):
 		self.assertTrue(created_other)
 		self.assertNotEqual(other, first)
 
+	def test_a_repeated_delivery_keeps_what_its_transaction_wrote_before(self):
+		# a mail fetch stores several messages in one transaction: a repeat among them undoes nothing else
+		key = frappe.generate_hash()
+		receive_report(key, BOGOR)
+		note = frappe.generate_hash()
+		frappe.db.set_single_value("Intake Settings", "default_union", RIAU)
+		frappe.get_doc({"doctype": "ToDo", "description": note}).insert(ignore_permissions=True)
+		again, created = receive_report(key, BOGOR)
+		self.assertFalse(created)
+		self.assertEqual(frappe.db.get_value(inbox.INBOUND, {"dedup_key": f"web:{key}"}), again)
+		frappe.db.commit()
+		self.assertEqual(frappe.db.count("ToDo", {"description": note}), 1)
+		self.assertEqual(frappe.db.get_single_value("Intake Settings", "default_union"), RIAU)
+
 	def test_a_failure_is_kept_and_retried_with_backoff_until_an_admin_must_retry(self):
 		set_default_union(None)
 		name, _created = receive_report(frappe.generate_hash(), None)  # no union from the form link

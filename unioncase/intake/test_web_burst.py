@@ -64,7 +64,7 @@ class TestReportBurst(IntegrationTestCase):
 	def tearDown(self):
 		for name in ("short", "default", "long"):
 			get_queue(name).empty()
-		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		inbox.backlog_looks()
 		frappe.db.set_single_value("Intake Settings", "reports_per_hour", 0)
 		frappe.db.commit()
 		reset_limits()
@@ -115,10 +115,10 @@ class TestReportBurst(IntegrationTestCase):
 	def test_in_a_burst_the_backlog_job_is_asked_for_once_and_a_lost_one_again_within_a_minute(self):
 		queue = get_queue(inbox.QUEUE)
 		self.fill_queue(inbox.BACKLOG_AT + 10)  # busy workers: past the backlog's start, below Frappe's limit
-		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		inbox.backlog_looks()
 		receive_report(frappe.generate_hash(), BOGOR)
 		self.assertTrue(is_job_enqueued(inbox.BACKLOG_JOB), "the first message past the limit asks for it")
-		ttl = frappe.cache.ttl(frappe.cache.make_key(inbox.BACKLOG_WANTED))
+		ttl = queue.connection.ttl(inbox.backlog_flag_key())
 		self.assertTrue(0 < ttl <= inbox.BACKLOG_FLAG_SECONDS, ttl)
 		backlog = get_queue(inbox.BACKLOG_QUEUE)
 		counts = (queue.count, backlog.count)
@@ -133,7 +133,7 @@ class TestReportBurst(IntegrationTestCase):
 		backlog.empty()
 		self.fill_queue(inbox.BACKLOG_AT + 10)
 		self.assertFalse(is_job_enqueued(inbox.BACKLOG_JOB))
-		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		inbox.backlog_looks()
 		name, _created = receive_report(frappe.generate_hash(), BOGOR)
 		self.assertTrue(is_job_enqueued(inbox.BACKLOG_JOB), "the next message asks for it again")
 		self.assertEqual(frappe.db.get_value(inbox.INBOUND, name, "state"), "Received")
@@ -142,7 +142,7 @@ class TestReportBurst(IntegrationTestCase):
 		names = [receive_report(frappe.generate_hash(), BOGOR)[0] for _ in range(3)]
 		for name in ("short", "default", "long"):
 			get_queue(name).empty()
-		frappe.cache.delete_value(inbox.BACKLOG_WANTED)
+		inbox.backlog_looks()
 		self.fill_queue(inbox.BACKLOG_YIELD_AT, "default")
 		notices = get_queue("default")
 
@@ -151,7 +151,7 @@ class TestReportBurst(IntegrationTestCase):
 		self.assertEqual(
 			[job.kwargs.get("method") for job in successors], ["unioncase.intake.inbox.process_backlog"]
 		)
-		self.assertTrue(frappe.cache.get_value(inbox.BACKLOG_WANTED), "new messages wait for the successor")
+		self.assertTrue(inbox.backlog_wanted(), "new messages wait for the successor")
 
 		notices.empty()  # the worker ran the notices
 		inbox.process_backlog(batch=2)  # the successor

@@ -10,6 +10,7 @@ size limits and rate limits per address and per tracking code.
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 import unicodedata
@@ -39,6 +40,8 @@ SETTINGS = "Intake Settings"
 HIDDEN_CHARACTERS = dict.fromkeys(
 	map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"), None
 )
+# Unicode's control (Cc) and surrogate (Cs) characters but the line break and the tab.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Refused(Exception):
@@ -153,17 +156,10 @@ def clean_text(value, multiline: bool = False) -> str | None:
 	if not isinstance(value, str):
 		return None
 	text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-	text = text.translate(HIDDEN_CHARACTERS)
-	kept = []
-	for character in text:
-		category = unicodedata.category(character)
-		if character in "\n\t" and multiline:
-			kept.append(character)
-		elif category in ("Cc", "Cs"):
-			kept.append(" " if character in "\n\t" else "")
-		else:
-			kept.append(character)
-	return "".join(kept).strip()
+	text = CONTROL_CHARACTERS.sub("", text.translate(HIDDEN_CHARACTERS))
+	if not multiline:
+		text = text.replace("\n", " ").replace("\t", " ")
+	return text.strip()
 
 
 def letters(text: str) -> int:
