@@ -120,6 +120,8 @@ doc_events = {
 			"unioncase.hierarchy.sharing.on_attachment_change",
 		],
 	},
+	# ...and a user's shares follow their roles (a share made while a role saw everything)
+	"User": {"on_update": "unioncase.hierarchy.sharing.on_roles_change"},
 	"ToDo": {"validate": "unioncase.workflows.assignment.validate_todo_scope"},
 	# the workers' pages keep translations per process (compat.use_kept_translations)
 	"Translation": {

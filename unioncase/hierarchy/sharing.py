@@ -2,7 +2,8 @@
 
 A share of a case, member or union with everyone, or with a user whose scope does not hold the document
 (for each right it gives), is refused when it is made. A share that falls outside the scope later (the
-document moved, the user was attached elsewhere, a subtree moved) is withdrawn when that happens.
+document moved, the user was attached elsewhere or lost a role, a subtree moved) is withdrawn when that
+happens.
 """
 
 import frappe
@@ -77,3 +78,11 @@ def on_attachment_change(doc, method=None):
 	"""User Permission on_update and after_delete: the user's shares follow their new scope."""
 	if doc.allow == "Union":
 		withdraw_shares_outside_scope(user=doc.user)
+
+
+def on_roles_change(doc, method=None):
+	"""User on_update: a user who lost a role (one that saw the whole tree, or gave a right) keeps only
+	the shares their scope still holds."""
+	before = doc.get_doc_before_save()
+	if before and {row.role for row in before.roles} - {row.role for row in doc.roles}:
+		withdraw_shares_outside_scope(user=doc.name)

@@ -326,6 +326,28 @@ class TestOneScope(IntegrationTestCase):
 			frappe.db.rollback()
 			frappe.cache.hdel("user_permissions", email)
 
+	def test_a_share_is_withdrawn_when_its_user_loses_the_role_that_saw_everything(self):
+		email = "t.scope.demoted@test.unioncase.org"
+		case = self.cases["T PUK Bogor Dua"]
+		try:
+			# an administrator attached to no union sees the whole tree, so a share with them stands
+			ensure_scoped_user(email, "Union Administrator", [])
+			frappe.share.add_docshare(
+				"Grievance", case, email, read=1, write=1, flags={"ignore_share_permission": True}
+			)
+			self.assertTrue(frappe.db.exists("DocShare", {"share_name": case, "user": email}))
+			self.assertTrue(frappe.has_permission("Grievance", "write", doc=case, user=email))
+			# made a branch official, still attached to nothing: they see nothing, shared or not
+			user = frappe.get_doc("User", email)
+			user.append("roles", {"role": "Branch Official"})
+			user.remove_roles("Union Administrator")
+			self.assertFalse(frappe.db.exists("DocShare", {"share_name": case, "user": email}))
+			self.assertFalse(frappe.has_permission("Grievance", doc=case, user=email))
+		finally:
+			frappe.db.rollback()
+			frappe.cache.hdel("user_permissions", email)
+			frappe.clear_cache(user=email)
+
 	def test_a_union_name_with_a_percent_sign_is_scoped_like_any_other(self):
 		try:
 			frappe.get_doc(
