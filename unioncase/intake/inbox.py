@@ -203,8 +203,8 @@ def enqueue_backlog(successor: bool = False):
 	# raised before the job is queued, lowered by the job before each look for waiting messages: a message
 	# stored while the job is finishing (so not queued again) is seen by its next look; it lapses within a
 	# minute, so a job that was lost (a raised flag, no job) holds new messages back no longer than that
-	queue_handle(QUEUE).connection.set(backlog_flag_key(), 1, ex=BACKLOG_FLAG_SECONDS)
 	try:
+		queue_handle(QUEUE).connection.set(backlog_flag_key(), 1, ex=BACKLOG_FLAG_SECONDS)
 		frappe.enqueue(
 			"unioncase.intake.inbox.process_backlog",
 			queue=BACKLOG_QUEUE,

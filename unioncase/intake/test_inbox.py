@@ -82,12 +82,32 @@ class TestInbox(IntegrationTestCase):
 		note = frappe.generate_hash()
 		frappe.db.set_single_value("Intake Settings", "default_union", RIAU)
 		frappe.get_doc({"doctype": "ToDo", "description": note}).insert(ignore_permissions=True)
-		again, created = receive_report(key, BOGOR)
-		self.assertFalse(created)
-		self.assertEqual(frappe.db.get_value(inbox.INBOUND, {"dedup_key": f"web:{key}"}), again)
-		frappe.db.commit()
-		self.assertEqual(frappe.db.count("ToDo", {"description": note}), 1)
-		self.assertEqual(frappe.db.get_single_value("Intake Settings", "default_union"), RIAU)
+		try:
+			again, created = receive_report(key, BOGOR)
+			self.assertFalse(created)
+			self.assertEqual(frappe.db.get_value(inbox.INBOUND, {"dedup_key": f"web:{key}"}), again)
+			frappe.db.commit()
+			self.assertEqual(frappe.db.count("ToDo", {"description": note}), 1)
+			self.assertEqual(frappe.db.get_single_value("Intake Settings", "default_union"), RIAU)
+		finally:
+			frappe.db.delete("ToDo", {"description": note})
+			frappe.db.commit()
+
+	def test_a_message_is_stored_and_accepted_while_the_queues_redis_is_unreachable(self):
+		from redis import Redis
+		from rq import Queue
+
+		key = (frappe.local.site, inbox.QUEUE)
+		kept = inbox.queue_handle(inbox.QUEUE)
+		# a queue whose Redis is down: nothing listens on port 1 of loopback
+		inbox._queues[key] = Queue(kept.name, connection=Redis(port=1, socket_connect_timeout=1))
+		try:
+			name, created = receive_report(frappe.generate_hash(), BOGOR)
+		finally:
+			inbox._queues[key] = kept
+		self.assertTrue(created)
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value(inbox.INBOUND, name, "state"), "Received")
 
 	def test_a_failure_is_kept_and_retried_with_backoff_until_an_admin_must_retry(self):
 		set_default_union(None)
