@@ -10,8 +10,11 @@ token fetched with the page, bound to the browser's cookie); the webhook's are i
   submissions are timed); accepted per second against ping's requests per second (target >= 0.5);
 - webhook: the same for signed WhatsApp bodies (target >= 0.5);
   these three run back to back in `--rounds` rounds (5), each ratio taken within its round (the same
-  load on a shared machine) and the median printed with its range; they run with no worker (the web
-  tier alone, as ping); their messages are stored and counted, then set aside (jobs dropped, marked
+  load on a shared machine) and the median printed with its range;
+  ping and submit also print their machine CPU per request by process (`/proc`: the web tier's gunicorn,
+  MariaDB, Redis and this load generator) and its ratio, which shows what a change saved where the rates
+  swing with a shared machine's speed; the three phases run with no worker (the web tier alone, as
+  ping); their messages are stored and counted, then set aside (jobs dropped, marked
   Ignored) so the bursts start on an empty queue;
 - then the inbox's worker (`monoframe worker`) is started, and each burst sent at 10x its measured rate
   for `--burst-seconds`, open loop (sent on schedule whatever the answers): every accepted report must
@@ -37,6 +40,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
 
 import frappe
 import requests
@@ -105,6 +109,59 @@ class Phone:
 		return answer.status_code, code.group(1) if code else None
 
 
+class CpuMeter:
+	"""Machine CPU per request of a phase, from /proc: the web tier's gunicorn processes, MariaDB, Redis
+	and this load generator. A phase's cost per request does not swing with the machine's speed as its
+	rate does (a shared or throttled machine), so it shows what a change saved where the rates cannot."""
+
+	TICK = os.sysconf("SC_CLK_TCK")
+
+	def __init__(self, url: str):
+		self.port = urlparse(url).port
+		self.spent: dict[tuple[str, str], float] = {}
+		self.requests: dict[str, int] = {}
+
+	def processes(self) -> dict[str, list[int]]:
+		def pids(*pattern):
+			found = subprocess.run(["pgrep", *pattern], capture_output=True, text=True).stdout
+			return [int(pid) for pid in found.split()]
+
+		return {
+			"gunicorn": pids("-f", f"gunicorn --bind 127.0.0.1:{self.port} "),
+			"MariaDB": pids("-x", "mariadbd"),
+			"Redis": pids("-x", "redis-server"),
+		}
+
+	def seconds(self) -> dict[str, float]:
+		spent = {"client": sum(os.times()[:2])}
+		for name, pids in self.processes().items():
+			spent[name] = 0.0
+			for pid in pids:
+				try:
+					with open(f"/proc/{pid}/stat") as stat:
+						fields = stat.read().rsplit(")", 1)[1].split()
+				except OSError:
+					continue  # a worker gunicorn recycled meanwhile
+				spent[name] += (int(fields[11]) + int(fields[12])) / self.TICK
+		return spent
+
+	def measure(self, phase: str, requests: int, run):
+		before = self.seconds()
+		result = run()
+		for name, seconds in self.seconds().items():
+			self.spent[phase, name] = self.spent.get((phase, name), 0.0) + seconds - before.get(name, 0.0)
+		self.requests[phase] = self.requests.get(phase, 0) + requests
+		return result
+
+	def per_request(self, phase: str) -> dict[str, float]:
+		"""Milliseconds of CPU per request of the phase, by process, and their total."""
+		parts = {
+			name: self.spent.get((phase, name), 0.0) / self.requests[phase] * 1000
+			for name in ("gunicorn", "MariaDB", "Redis", "client")
+		}
+		return {**parts, "total": sum(parts.values())}
+
+
 def closed_loop(clients: int, per_client: int, work) -> float:
 	"""Requests per second of `clients` threads each calling work(client, i) `per_client` times."""
 	barrier = threading.Barrier(clients + 1)
@@ -124,17 +181,19 @@ def closed_loop(clients: int, per_client: int, work) -> float:
 	return clients * per_client / (time.perf_counter() - started)
 
 
-def measure_ping(args) -> float:
+def measure_ping(args, meter: CpuMeter) -> float:
 	sessions = [requests.Session() for _ in range(args.clients)]
 
 	def ping(client, _i):
 		sessions[client].get(f"{args.url}/api/method/ping", timeout=120).raise_for_status()
 
 	closed_loop(args.clients, 10, ping)  # warm-up
-	return closed_loop(args.clients, args.requests, ping)
+	return meter.measure(
+		"ping", args.clients * args.requests, lambda: closed_loop(args.clients, args.requests, ping)
+	)
 
 
-def measure_submit(args, union: str) -> tuple[float, list]:
+def measure_submit(args, union: str, meter: CpuMeter) -> tuple[float, list]:
 	phones = [Phone(args.url, union) for _ in range(args.clients)]
 	tokens = [[phone.token() for _ in range(args.requests)] for phone in phones]
 	results = []
@@ -142,7 +201,9 @@ def measure_submit(args, union: str) -> tuple[float, list]:
 	def submit(client, i):
 		results.append(phones[client].submit(tokens[client][i], client * 100_000 + i))
 
-	rate = closed_loop(args.clients, args.requests, submit)
+	rate = meter.measure(
+		"report", args.clients * args.requests, lambda: closed_loop(args.clients, args.requests, submit)
+	)
 	return rate, results
 
 
@@ -277,9 +338,10 @@ def main(argv=None):
 	try:
 		# rounds of ping, submit and webhook back to back: each ratio compares phases run under the same load
 		pings, rates, hook_rates, results, hook_accepted = [], [], [], [], []
+		meter = CpuMeter(args.url)
 		for round_number in range(args.rounds):
-			pings.append(measure_ping(args))
-			rate, round_results = measure_submit(args, union)
+			pings.append(measure_ping(args, meter))
+			rate, round_results = measure_submit(args, union, meter)
 			rates.append(rate)
 			results += round_results
 			hook_rate, round_accepted = whatsapp_webhook.measure_rate(
@@ -345,6 +407,18 @@ def main(argv=None):
 		f"  /lapor submit: {rate:.1f} reports/s accepted ({len(accepted)}/{len(results)} answered 200 with a code,"
 		f" {rate_stored} stored); submit/ping {ratio:.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
 		f" (target >= {TARGET_RATIO}) {'ok' if ratio >= TARGET_RATIO else 'BELOW'}"
+	)
+	cpu = {phase: meter.per_request(phase) for phase in ("ping", "report")}
+	print(
+		"  machine CPU per request (gunicorn + MariaDB + Redis + this load generator; MariaDB and Redis as"
+		" shared with anything else running): "
+		+ "; ".join(
+			f"{phase} {spent['total']:.2f} ms ("
+			+ ", ".join(f"{name} {spent[name]:.2f}" for name in ("gunicorn", "MariaDB", "Redis", "client"))
+			+ ")"
+			for phase, spent in cpu.items()
+		)
+		+ f"; ping/report {cpu['ping']['total'] / cpu['report']['total']:.2f}"
 	)
 	hook_ratio = statistics.median(hook_ratios)
 	print(
